@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RB_OPEN, RESULTS, TRAIN_FILES, require_shared, write_result  # noqa: E402
 
-from rewardkit.cli.evaluate import run_evaluation  # noqa: E402
+from rewardkit.evaluate.runner import EvalOptions, run_evaluation  # noqa: E402
 from rewardkit.data.io import load_pairs, read_pairs, write_pairs  # noqa: E402
 from rewardkit.evaluate.report import leaderboard  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
@@ -54,8 +54,8 @@ def main() -> None:
         cfg = RMTrainConfig(model="minilm", data=[str(data)], out=str(out / name / "model"), max_steps=args.steps, batch_size=16,
                             learning_rate=args.lr, max_length=512, logging_steps=25, save_steps=1000, resume=False, length_buckets=2)
         summary = train_reward_model(cfg)
-        done = run_evaluation(str(out / name / "model"), [str(RB_OPEN)], out / name / "eval", baselines=False, batch_size=32,
-                              bf16=True, max_length=512, bootstrap=1000)
+        done = run_evaluation(str(out / name / "model"), [str(RB_OPEN)], out / name / "eval",
+                              EvalOptions(baselines=False, batch_size=32, bf16=True, max_length=512, bootstrap=1000))
         result = {**done["results"][0], "model": f"minilm, {n:,} {name} pairs"}
         results.append(result)
         longer = sum(len(p.chosen) > len(p.rejected) for p in pairs) / n

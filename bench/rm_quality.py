@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RB_OPEN, RESULTS, require_shared, sample_evenly, write_result  # noqa: E402
 
-from rewardkit.cli.evaluate import run_evaluation  # noqa: E402
+from rewardkit.evaluate.runner import EvalOptions, run_evaluation  # noqa: E402
 from rewardkit.data.io import write_pairs  # noqa: E402
 from rewardkit.evaluate.report import leaderboard  # noqa: E402
 from rewardkit.models.baselines import LengthScorer  # noqa: E402
@@ -66,8 +66,8 @@ def main() -> None:
     scorer = ClassifierScorer.load(str(out / "model"), bf16=True)
     model_held = accuracy_by_source(held, scorer)
     length_held = accuracy_by_source(held, LengthScorer())
-    done = run_evaluation(str(out / "model"), [str(RB_OPEN)], out / "eval", baselines=True, batch_size=32, bf16=True,
-                          max_length=512, bootstrap=1000)
+    done = run_evaluation(str(out / "model"), [str(RB_OPEN)], out / "eval",
+                          EvalOptions(baselines=True, batch_size=32, bf16=True, max_length=512, bootstrap=1000))
     board = Path(done["paths"]["leaderboard"]).read_text()
     (RESULTS / "rm_quality_leaderboard.md").write_text(board)
     result = {

@@ -16,16 +16,19 @@ def rk(*args, **kw):
 def test_malformed_line_is_one_line_error_exit_2(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "q", "chosen": "a", "rejected": "b"}\n{"prompt": "q", "chosen": "a", "rejected": \n')
-    r = rk("data", "stats", str(bad))
+    r = rk("data", "stats", str(bad), "--invalid", "error")
     assert r.returncode == 2
     [line] = r.stderr.strip().splitlines()
     assert line.startswith(f"rewardkit: error: {bad}:2: malformed JSON: Expecting value (column ")
+    assert line.endswith("--invalid skip leaves such rows out (counted)")
     assert "Traceback" not in r.stderr
+    r = rk("data", "stats", str(bad))  # stats describes data as it is: the bad row is counted, not fatal
+    assert r.returncode == 0 and "skipped (not counted above): malformed-json 1" in r.stdout
 
 
 def test_usage_error_exit_2():
     assert main(["data", "stats"]) == 2
-    assert main(["data", "convert", "a.jsonl", "b.jsonl", "--invalid", "keep"]) == 2
+    assert main(["data", "convert", "a.jsonl", "b.jsonl", "--invalid", "bogus"]) == 2
 
 
 def test_synth_then_stats_json(tmp_path):
@@ -52,7 +55,7 @@ def test_convert_reports_skipped_rows(tmp_path):
     src = tmp_path / "d.jsonl"
     src.write_text('{"prompt": "q", "chosen": "a", "rejected": "b"}\n{"prompt": "q", "chosen": "", "rejected": "b"}\n')
     r = rk("data", "convert", str(src), str(tmp_path / "o.jsonl"), "--invalid", "skip")
-    assert r.returncode == 0 and "1 pairs written; skipped: empty-chosen 1" in r.stderr
+    assert r.returncode == 0 and "1 pairs; skipped 1 (empty-chosen 1)" in r.stderr and "1 pairs written" in r.stderr
     r = rk("data", "convert", str(src), str(tmp_path / "o2.jsonl"))
     assert r.returncode == 2 and "d.jsonl:2: field 'chosen': the chosen response is empty" in r.stderr
     assert not (tmp_path / "o2.jsonl").exists()

@@ -42,8 +42,13 @@ def test_parquet_keeps_free_form_meta(tmp_path):
 
 def test_unknown_suffix_and_missing_file(tmp_path):
     (tmp_path / "a.csv").write_text("x")
-    with pytest.raises(DataError, match="unknown file type"):
+    with pytest.raises(DataError, match="unsupported container '.csv'"):
         container_of(str(tmp_path / "a.csv"))
+    with pytest.raises(DataError, match="unsupported container '.csv'"):  # not "no such file" for an output to be
+        container_of(str(tmp_path / "out" / "b.csv"))
+    (tmp_path / "noext").write_text("x")
+    with pytest.raises(DataError, match="unknown file type"):
+        container_of(str(tmp_path / "noext"))
     with pytest.raises(DataError, match="no such file"):
         list(iter_rows(str(tmp_path / "nope.jsonl")))
 
@@ -67,6 +72,7 @@ def test_hub_connection_failure_is_a_clear_error(monkeypatch):
         raise ConnectionError("Couldn't reach 'allenai/reward-bench' on the Hub (LocalEntryNotFoundError)")
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("rewardkit.embedded._REACHABLE", True)  # as on a machine with network
     monkeypatch.setattr(datasets, "load_dataset", unreachable)
     with pytest.raises(DataError, match=r"allenai/reward-bench:filtered: the Hugging Face Hub is unreachable"):
         load_pairs("allenai/reward-bench:filtered")
@@ -77,6 +83,7 @@ def test_hub_rows_are_read_through_datasets(monkeypatch):
 
     rows = [{"prompt": "q", "chosen": "a", "rejected": "b", "subset": "s", "id": 1}]
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("rewardkit.embedded._REACHABLE", True)  # as on a machine with network
     monkeypatch.setattr(datasets, "load_dataset", lambda name, split, streaming: iter(rows) if streaming else None)
     [pair] = load_pairs("allenai/reward-bench:filtered")
     assert (pair.source, pair.subset, pair.chosen) == ("allenai/reward-bench", "s", "a")
@@ -95,3 +102,20 @@ def test_reading_streams_in_bounded_memory(tmp_path):
     tracemalloc.stop()
     assert n == 20_000
     assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MB while streaming {n} rows of ~4 KB"
+
+
+def test_hub_unreachable_fails_fast_without_retries(monkeypatch):
+    import time
+
+    import datasets
+
+    def never(*args, **kwargs):
+        raise AssertionError("datasets must not be asked when the hub is known to be unreachable")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("rewardkit.embedded._REACHABLE", False)
+    monkeypatch.setattr(datasets, "load_dataset", never)
+    started = time.perf_counter()
+    with pytest.raises(DataError, match="unreachable .*give a local file"):
+        load_pairs("allenai/reward-bench:filtered")
+    assert time.perf_counter() - started < 5

@@ -146,7 +146,10 @@ def test_invalid_policies_count_what_they_do(tmp_path):
     assert (keep.rows, keep.pairs, skip.pairs) == (4, 4, 1)
 
 
-def test_keep_still_fails_on_rows_that_are_not_pairs(tmp_path):
+def test_keep_skips_and_counts_rows_that_are_not_pairs(tmp_path):
     path = _write_jsonl(tmp_path / "d.jsonl", [{"prompt": "q", "chosen": "a", "rejected": "b"}, {"prompt": "q", "chosen": "a"}])
-    with pytest.raises(DataError, match=r"d\.jsonl:2: field 'rejected': required field is missing"):
-        load_pairs(path, invalid="keep")
+    with pytest.raises(DataError, match=r"d\.jsonl:2: field 'rejected': required field is missing; --invalid skip"):
+        load_pairs(path)
+    report = ReadReport()
+    assert len(load_pairs(path, invalid="keep", report=report)) == 1  # a row that is not a pair cannot be kept
+    assert dict(report.skipped) == {"missing-field": 1} and not report.flagged

@@ -9,18 +9,13 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.options import INVALID_HELP, choice, invalid_policy
 from rewardkit.console import console, progress_for
 
 app = typer.Typer(help="Inspect, convert and generate preference data.", no_args_is_help=True)
 
 FORMAT_HELP = "Row format (default: detected from the first row): rewardkit, rewardbench, trl, trl-standard, skywork, hh."
-INVALID_HELP = "Rows that cannot be valid pairs: error (stop, naming file and line), skip (leave out, counted) or keep (count as flagged)."
-
-
-def _check_invalid(value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise typer.BadParameter(f"must be one of {', '.join(allowed)}")
-    return value
+FAMILY_NAMES = ("math", "units", "instructions", "code", "safety-refuse", "safety-respond")
 
 
 @app.command()
@@ -35,7 +30,7 @@ def stats(
     from rewardkit.data.stats import TokenCounter, compute_stats
     from rewardkit.data.tokens import load_tokenizer
 
-    _check_invalid(invalid, ("error", "skip", "keep"))
+    invalid_policy(invalid)
     counter = TokenCounter.for_tokenizer(load_tokenizer(tokenizer))
     with progress_for("reading pairs", enabled=not as_json) as advance:
         report = compute_stats(paths, counter, tokenizer_name=tokenizer, format=format, invalid=invalid, on_pairs=advance)
@@ -48,9 +43,11 @@ def stats(
 def _print_stats_table(report) -> None:  # noqa: ANN001 - StatsReport, imported lazily
     from rich.table import Table
 
+    # Headers wrap onto two lines and source names fold rather than vanish, so the table stays
+    # whole at 80 columns and in a pipe (rich assumes 80 there); --json has everything unwrapped.
     table = Table(title=f"Preference data statistics (tokens: {report.tokenizer})")
-    table.add_column("Source", overflow="fold", max_width=40)
-    for col in ("Pairs", "Avg. turns", "Avg. prompt tok.", "Avg. response tok.", "Chosen longer"):
+    table.add_column("Source", overflow="fold", min_width=12, ratio=1)
+    for col in ("Pairs", "Avg.\nturns", "Avg. prompt\ntokens", "Avg. resp.\ntokens", "Chosen\nlonger"):
         table.add_column(col, justify="right", no_wrap=True)
     rows = [report.sources[k].row() for k in sorted(report.sources)] + [report.total.row()]
     for i, r in enumerate(rows):
@@ -73,26 +70,43 @@ def _print_stats_table(report) -> None:  # noqa: ANN001 - StatsReport, imported 
 @app.command()
 def convert(
     src: str = typer.Argument(..., metavar="IN", help="Input file or hub dataset id."),
-    dst: str = typer.Argument(..., metavar="OUT", help="Output file; the container comes from its suffix."),
+    dst: str = typer.Argument(..., metavar="OUT", help="Output file; the container comes from its suffix (.jsonl, .jsonl.gz, .json, .parquet)."),
     format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
     to: str = typer.Option("rewardkit", "--to", help="Output row format: rewardkit, rewardbench, trl, trl-standard, skywork, hh."),
-    invalid: str = typer.Option("error", help="error or skip (skipped rows are counted and reported)."),
+    invalid: str = typer.Option("error", help=INVALID_HELP),
+    lossy: str = typer.Option("warn", "--lossy", help="When the output format has no place for a field (TRL rows hold no id, "
+                              "subset, margin, scores or meta): warn (drop it, counted per field) or error (refuse)."),
 ) -> None:
     """Convert preference data between formats and containers."""
-    from rewardkit.data.io import ReadReport, read_pairs, write_pairs
+    from collections import Counter
 
-    _check_invalid(invalid, ("error", "skip"))
+    from rewardkit.data.containers import output_container
+    from rewardkit.data.formats import FORMATS
+    from rewardkit.data.io import LOSSY_POLICIES, ReadReport, read_pairs, write_pairs
+    from rewardkit.outputs import check_output_file
+
+    invalid_policy(invalid)
+    choice(lossy, LOSSY_POLICIES, "--lossy")
+    choice(to, tuple(FORMATS), "--to")
+    choice(format, tuple(FORMATS), "--format")
+    output_container(dst)
+    check_output_file(dst, [src])
     report = ReadReport()
+    dropped: Counter[str] = Counter()
     with progress_for("converting", enabled=True) as advance:
         def counted():
             for pair in read_pairs(src, format=format, invalid=invalid, report=report):
                 advance(1)
                 yield pair
 
-        n = write_pairs(counted(), dst, format=to)
+        n = write_pairs(counted(), dst, format=to, lossy=lossy, dropped=dropped)
     f = report.files[0]
-    skipped = ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items())) or "none"
-    print(f"{src} ({f.format}, {f.rows:,} rows) -> {dst} ({to}): {n:,} pairs written; skipped: {skipped}", file=sys.stderr)
+    print(f"{report.summary()}; format {f.format}", file=sys.stderr)
+    if dropped:
+        lost = ", ".join(f"{field} ({count:,} pairs)" for field, count in sorted(dropped.items()))
+        print(f"warning: {to} rows have no place for: {lost}; dropped (--lossy error refuses; --to rewardkit keeps every field)",
+              file=sys.stderr)
+    print(f"{src} -> {dst} ({to}): {n:,} pairs written", file=sys.stderr)
 
 
 @app.command()
@@ -101,13 +115,18 @@ def synth(
     n: int = typer.Option(2000, "--n", min=1, help="Training pairs."),
     n_test: Optional[int] = typer.Option(None, "--n-test", min=1, help="Test pairs (default: n // 4)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same files."),
-    families: Optional[list[str]] = typer.Option(None, "--family", help="Only these families (repeatable)."),
+    families: Optional[list[str]] = typer.Option(None, "--family", help="Only these families (repeatable): " + ", ".join(FAMILY_NAMES)
+                                                 + "; the subset names (synth-math, ...) work too."),
 ) -> None:
     """Generate preference pairs with subtle errors; the test split holds out whole templates."""
     from rewardkit.data.synth import SynthConfig, generate_to
+    from rewardkit.outputs import output_folder
 
-    config = SynthConfig(n_train=n, n_test=n_test if n_test is not None else max(1, n // 4), seed=seed,
-                         families=tuple(families) if families else None)
-    counts = generate_to(out, config)
+    names = tuple(dict.fromkeys(f.removeprefix("synth-") for f in families)) if families else None
+    for name in names or ():
+        choice(name, FAMILY_NAMES, "--family")
+    config = SynthConfig(n_train=n, n_test=n_test if n_test is not None else max(1, n // 4), seed=seed, families=names)
+    with output_folder(out, writes=("train.jsonl", "test.jsonl", "manifest.json")):
+        counts = generate_to(out, config)
     for split, c in counts.items():
         print(f"{out / (split + '.jsonl')}: {c['pairs']:,} pairs, " + ", ".join(f"{k} {v}" for k, v in sorted(c["subsets"].items())), file=sys.stderr)

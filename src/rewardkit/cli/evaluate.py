@@ -3,112 +3,123 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from rewardkit.console import console, progress_for
+from rewardkit.cli.options import INVALID_HELP, UNTRAINED_HELP, choice, invalid_policy
+from rewardkit.console import console
 from rewardkit.errors import RewardkitError
-
-def run_evaluation(model: str, data: list[str], out: Path, *, baselines: bool, batch_size: int, bf16: bool,
-                   max_length: Optional[int], bootstrap: int, invalid: str = "error", judge_mode: str = "generate",
-                   judge_orders: str = "both") -> dict:
-    """Evaluate `model` (and the baselines) on `data`; write the report to `out`. Returns the paths."""
-    from transformers.utils import logging as hf_logging
-
-    from rewardkit.evaluate.report import write_report
-    from rewardkit.evaluate.run import evaluate, read_benchmark
-    from rewardkit.manifest import build_manifest, write_manifest
-    from rewardkit.models.registry import BASELINES, load_scorer
-
-    hf_logging.disable_progress_bar()
-    pairs, provenance = read_benchmark(data, invalid=invalid)
-    if not pairs:
-        raise RewardkitError("no pairs to evaluate in " + ", ".join(data))
-    if model.startswith("judge:"):
-        from rewardkit.models.judges import load_judge, parse_judge_spec
-
-        template, judge_model = parse_judge_spec(model)
-        scorer = load_judge(judge_model, template, mode=judge_mode, orders=judge_orders, batch_size=batch_size, bf16=bf16,
-                            max_length=max_length)
-    else:
-        scorer = load_scorer(model, batch_size=batch_size, bf16=bf16, max_length=max_length)
-    with progress_for(f"evaluating {model}", total=2 * len(pairs)) as advance:
-        main = evaluate(scorer, pairs, bootstrap=bootstrap, on_progress=advance)
-    main.result.update(provenance)
-    others = [evaluate(load_scorer(b), pairs, bootstrap=bootstrap).result for b in BASELINES if baselines and b != model]
-    paths = write_report(main.result, main.outcomes, main.rows, out, others)
-    config = {"model": model, "data": data, "baselines": baselines, "batch_size": batch_size, "bf16": bf16,
-              "max_length": max_length, "bootstrap": bootstrap, "invalid": invalid}
-    if model.startswith("judge:"):
-        config.update(judge_mode=judge_mode, judge_orders=judge_orders)
-    write_manifest(out, build_manifest("eval", config, data, {"read": provenance["read"], "pairs": len(pairs)}))
-    return {"paths": paths, "results": [main.result, *others]}
 
 
 def eval_command(
     model: Optional[str] = typer.Option(None, help="A trained folder, hub id, minilm, smollm2, length/shortest/random, or judge:TEMPLATE:MODEL."),
     data: Optional[list[str]] = typer.Option(None, help="Benchmark files in any supported format (RewardBench rows, rb-open, synth test)."),
-    out: Optional[Path] = typer.Option(None, help="Report folder: results.json, scores.jsonl, leaderboard.md, plots."),
+    out: Optional[Path] = typer.Option(None, help="Report folder: results.json, scores.jsonl, leaderboard.md, plots (with --compare: a markdown file)."),
     compare: Optional[list[str]] = typer.Option(None, help="results.json files to put side by side (no evaluation)."),
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also evaluate length, shortest and random."),
-    batch_size: int = typer.Option(32, help="Sequences per forward pass."),
+    batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass."),
     bf16: bool = typer.Option(False, "--bf16/--no-bf16", help="bf16 autocast for the model."),
-    max_length: Optional[int] = typer.Option(None, help="Tokens per conversation (default: the model's, else 512)."),
-    bootstrap: int = typer.Option(1000, help="Bootstrap rounds for the confidence intervals (0: none)."),
-    invalid: str = typer.Option("error", help="error or skip flawed pairs."),
+    max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (default: the model's, else 512)."),
+    bootstrap: int = typer.Option(1000, min=0, help="Bootstrap rounds for the confidence intervals (0: none)."),
+    invalid: str = typer.Option("error", help=INVALID_HELP),
+    allow_untrained_head: bool = typer.Option(False, "--allow-untrained-head", help=UNTRAINED_HELP),
     judge_mode: str = typer.Option("generate", "--judge-mode", help="For judge:TEMPLATE:MODEL specs: generate or logprob."),
     judge_orders: str = typer.Option("both", "--judge-orders", help="For judges: both (position consistency), random or given."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Judges: response cache (SQLite; default OUT/cache.sqlite); a rerun asks only what is missing."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N pairs (quick runs of slow judges)."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Judges on an OpenAI-compatible server: requests in flight."),
+    timeout: float = typer.Option(120.0, "--timeout", min=0.001, help="Judges on an OpenAI-compatible server: seconds per request."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Judges on an OpenAI-compatible server: the variable holding the key."),
 ) -> None:
     """Evaluate a reward model or judge RewardBench-style, or compare saved results.
 
     MODEL is a reward model (a folder, hub id, minilm, smollm2), a baseline (length, shortest,
     random), or a generative judge, judge:TEMPLATE:MODEL (e.g. judge:skywork-critic:smollm2).
     """
-    from rewardkit.evaluate.report import leaderboard, subset_table
+    from rewardkit.evaluate.report import data_mismatch, leaderboard, subset_table
 
     if compare:
-        results = []
-        for path in compare:
-            try:
-                results.append(_load_results(path))
-            except (OSError, ValueError, KeyError) as e:
-                raise RewardkitError(f"{path}: not a results file ({e})") from None
+        if model or data:
+            raise typer.BadParameter("--compare puts saved results side by side; it takes no --model or --data")
+        results = [_load_results(path) for path in compare]
         text = leaderboard(results) + "\n" + subset_table(results)
+        warning = data_mismatch(results)
+        if warning:
+            print(warning, file=sys.stderr)
+            text += "\n" + warning + "\n"
         if out:
             from rewardkit.data.containers import write_text_atomic
+            from rewardkit.outputs import check_output_file
 
+            check_output_file(out, compare)
             write_text_atomic(out, text)
         print(text)
         return
     if not model or not data or not out:
         raise typer.BadParameter("give --model, --data and --out (or --compare RESULTS.json...)")
-    if invalid not in ("error", "skip"):
-        raise typer.BadParameter("--invalid must be error or skip")
-    done = run_evaluation(model, data, out, baselines=baselines, batch_size=batch_size, bf16=bf16,
-                          max_length=max_length, bootstrap=bootstrap, invalid=invalid, judge_mode=judge_mode,
-                          judge_orders=judge_orders)
+    from rewardkit.data.io import INVALID_POLICIES
+    from rewardkit.evaluate.runner import EvalOptions, run_evaluation
+    from rewardkit.models.judges.judge import MODES, ORDERS
+
+    invalid_policy(invalid, INVALID_POLICIES)
+    choice(judge_mode, MODES, "--judge-mode")
+    choice(judge_orders, ORDERS, "--judge-orders")
+    options = EvalOptions(baselines=baselines, batch_size=batch_size, bf16=bf16, max_length=max_length, bootstrap=bootstrap,
+                          invalid=invalid, allow_untrained_head=allow_untrained_head, judge_mode=judge_mode,
+                          judge_orders=judge_orders, judge_cache=str(cache) if cache else None, limit=limit,
+                          concurrency=concurrency, timeout=timeout, api_key=os.environ.get(api_key_env))
+    done = run_evaluation(model, data, out, options)
+    print(done["read"].summary(), file=sys.stderr)
     console().print(leaderboard(done["results"]), markup=False, highlight=False)
+    cache_info = done["results"][0].get("cache")
+    if cache_info:
+        print(f"judge cache {cache_info['path']}: {cache_info['hits']:,} hits, {cache_info['misses']:,} misses", file=sys.stderr)
     for name, where in done["paths"].items():
         print(f"{name}: {where}", file=sys.stderr)
 
 
+def _accuracy(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+        raise RewardkitError(f"{where}: expected an accuracy in [0, 1], got {value!r} (percentages are not accepted)")
+    return float(value)
+
+
 def _load_results(path: str) -> dict:
-    """A rewardkit results.json, or a reward-bench results file (per-subset accuracies by name)."""
+    """A rewardkit results.json, or a reward-bench results file (per-subset accuracies by name);
+    every accuracy is checked to lie in [0, 1]."""
     from rewardkit.evaluate.benchmarks import benchmark_for
     from rewardkit.evaluate.metrics import section_scores
 
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise RewardkitError(f"{path}: not a readable results file ({e})") from None
     if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+        raise RewardkitError(f"{path}: not a results file (expected a JSON object)")
     if "subsets" in data and "sections" in data:
+        subsets, sections = data["subsets"], data["sections"]
+        if not isinstance(subsets, dict) or not isinstance(sections, dict) or not isinstance(data.get("model"), str):
+            raise RewardkitError(f"{path}: not a rewardkit results file (model, subsets and sections)")
+        for name, sub in subsets.items():
+            if not isinstance(sub, dict) or not isinstance(sub.get("n"), int) or isinstance(sub.get("n"), bool):
+                raise RewardkitError(f"{path}: field 'subsets.{name}': expected {{\"accuracy\": float, \"n\": int}}")
+            _accuracy(sub.get("accuracy"), f"{path}: field 'subsets.{name}.accuracy'")
+        for name, value in sections.items():
+            _accuracy(value, f"{path}: field 'sections.{name}'")
+        for key in ("score", "prior_sets"):
+            if data.get(key) is not None:
+                _accuracy(data[key], f"{path}: field '{key}'")
+        data.setdefault("weighting", "rows-present")
         return data
     # reward-bench writes {"model": ..., "chat_template": ..., "<subset>": accuracy, ...}
-    subsets = {k: {"accuracy": float(v), "n": 0} for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    subsets = {k: {"accuracy": _accuracy(v, f"{path}: field '{k}'"), "n": 0}
+               for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     if not subsets:
-        raise ValueError("no per-subset accuracies")
+        raise RewardkitError(f"{path}: not a results file (no per-subset accuracies)")
     bench = benchmark_for(set(subsets))
     official = bench.official_counts() if bench else {}
     for s in subsets:

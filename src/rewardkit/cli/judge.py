@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 
+from rewardkit.cli.options import INVALID_HELP, choice, invalid_policy, no_pairs
 from rewardkit.console import progress_for
 
 _AB = {"first": "A", "second": "B", "tie": "tie", "unparsed": "unparsed"}
@@ -54,27 +55,52 @@ def judge(
     max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", min=1, help="Override the template's generation budget."),
     bf16: bool = typer.Option(False, "--bf16/--no-bf16", help="bf16 autocast (transformers backend)."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Requests in flight (OpenAI backend)."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Seconds per request (OpenAI backend)."),
+    timeout: float = typer.Option(120.0, "--timeout", min=0.001, help="Seconds per request (OpenAI backend)."),
     max_retries: int = typer.Option(5, "--max-retries", min=0, help="Retries with exponential backoff (OpenAI backend)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Response cache (SQLite; default OUT/cache.sqlite): a rerun asks only what is missing."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random order."),
+    invalid: str = typer.Option("error", help=INVALID_HELP),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Environment variable holding the API key (OpenAI backend)."),
 ) -> None:
     """Judge preference pairs with a generative judge; report accuracy and position consistency."""
-    from rewardkit.data.containers import write_rows, write_text_atomic
+    from transformers.utils import logging as hf_logging
+
     from rewardkit.data.io import ReadReport, read_pairs
+
+    from rewardkit.errors import DataError
+    from rewardkit.models.judges import MODES, ORDERS, load_template
+    from rewardkit.models.verdicts import FORMATS as VERDICT_FORMATS
+    from rewardkit.outputs import output_folder
+
+    choice(mode, MODES, "--mode")
+    choice(orders, ORDERS, "--orders")
+    choice(verdict, VERDICT_FORMATS, "--verdict")
+    invalid_policy(invalid)
+    load_template(template, verdict=verdict)  # a bad template fails before the model loads
+    hf_logging.disable_progress_bar()
+    report = ReadReport()
+    pairs = list(islice(read_pairs(data, invalid=invalid, report=report), limit))
+    print(report.summary(), file=sys.stderr)
+    if not pairs:
+        raise DataError(no_pairs(data, report))
+    with output_folder(out, data, writes=("verdicts.jsonl", "summary.json", "manifest.json")):
+        _judge(pairs, report, data, out, model, template, mode, orders, verdict, limit, batch_size, max_new_tokens, bf16,
+               concurrency, timeout, max_retries, cache, seed, api_key_env)
+
+
+def _judge(pairs, report, data, out, model, template, mode, orders, verdict, limit, batch_size, max_new_tokens, bf16,  # noqa: ANN001
+           concurrency, timeout, max_retries, cache, seed, api_key_env) -> None:
+    import os
+
+    from rewardkit.data.containers import write_rows, write_text_atomic
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.models.judges import load_judge
     from rewardkit.models.judges.cache import ResponseCache
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    report = ReadReport()
-    pairs = list(islice(read_pairs(data, report=report), limit))
-    out.mkdir(parents=True, exist_ok=True)
     store = ResponseCache(cache or out / "cache.sqlite")
     jg = load_judge(model, template, mode=mode, orders=orders, verdict=verdict, seed=seed, cache=store,
                     max_new_tokens=max_new_tokens, batch_size=batch_size, bf16=bf16, concurrency=concurrency,
-                    timeout=timeout, max_retries=max_retries)
+                    timeout=timeout, max_retries=max_retries, api_key=os.environ.get(api_key_env))
     requests = len(pairs) * (2 if orders == "both" else 1)
     started = time.perf_counter()
     with progress_for(f"judging with {jg.name}", total=requests) as advance:
@@ -96,7 +122,7 @@ def judge(
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     config = {"model": model, "template": template, "mode": mode, "orders": orders, "verdict": verdict, "limit": limit,
               "batch_size": batch_size, "max_new_tokens": max_new_tokens or jg.template.max_new_tokens, "bf16": bf16,
-              "seed": seed, "template_fingerprint": jg.template.fingerprint}
+              "seed": seed, "template_fingerprint": jg.template.fingerprint, "api_key_env": api_key_env}
     write_manifest(out, build_manifest("judge", config, data, {"read": report.to_dict(), "pairs": len(rows), "winners": winners}))
     store.close()
     pos = summary["position"]

@@ -7,9 +7,12 @@ else (a bug: the traceback is shown).
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import typer
+from typer._click import exceptions as click  # typer vendors click; its errors live here
 
 from rewardkit import __version__
 from rewardkit.cli import curate as curate_cli
@@ -77,19 +80,65 @@ def route_curate_config(argv: list[str]) -> list[str]:
     return argv
 
 
+class _Signals:
+    """SIGTERM becomes an exception like Ctrl-C, so that every ``finally`` runs: temporary files
+    are removed and output folders marked FAILED, as on an interrupt (SIGKILL cannot be caught;
+    the next write to the same target removes what it left, see `atomic_path`)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous = None
+
+    def _handle(self, signum, frame):  # noqa: ANN001 - signal handler signature
+        self.received = signum
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> "_Signals":
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; `RewardkitError` becomes one line on stderr and 2."""
+    """Run the CLI and return its exit code.
+
+    0 success; 2 bad usage or bad input, as one line ``rewardkit: error: <where>: <what>`` on
+    stderr; 130 (143 for SIGTERM) when interrupted; 1 with a traceback for anything else, which
+    is a bug.
+    """
     command = typer.main.get_command(app)
     args = spread_multi_values(route_curate_config(list(sys.argv[1:] if argv is None else argv)))
-    try:
-        # standalone mode: usage errors print their message and exit 2, --help and --version exit 0
-        command.main(args=args, prog_name="rewardkit", standalone_mode=True)
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except RewardkitError as e:
-        print(f"rewardkit: error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    with _Signals() as signals:
+        try:
+            code = command.main(args=args, prog_name="rewardkit", standalone_mode=False)
+        except click.NoArgsIsHelpError:  # the help has been printed
+            return 2
+        except click.UsageError as e:  # bad flags and values, before any work
+            where = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            print(f"rewardkit: error: {_one_line(e.format_message())}{where}", file=sys.stderr)
+            return 2
+        except click.ClickException as e:
+            print(f"rewardkit: error: {_one_line(e.format_message())}", file=sys.stderr)
+            return 2
+        except RewardkitError as e:
+            print(f"rewardkit: error: {_one_line(str(e))}", file=sys.stderr)
+            return 2
+        except (KeyboardInterrupt, typer.Abort):
+            code = 130
+        except SystemExit as e:
+            return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if code == 130 or signals.received is not None:
+            print("rewardkit: interrupted; outputs in progress were removed or marked FAILED", file=sys.stderr)
+            return 128 + signals.received if signals.received is not None else 130
+        return code if isinstance(code, int) else 0
 
 
 def run() -> None:

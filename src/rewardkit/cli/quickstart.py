@@ -31,7 +31,7 @@ def quickstart(
     """Generate data, train a reward model, evaluate it against baselines, print the leaderboard."""
     from transformers.utils import logging as hf_logging
 
-    from rewardkit.cli.evaluate import run_evaluation
+    from rewardkit.evaluate.runner import EvalOptions, run_evaluation
     from rewardkit.data.synth import SynthConfig, generate_to
     from rewardkit.evaluate.report import leaderboard
     from rewardkit.models.classifier import bf16_supported, default_device
@@ -58,8 +58,8 @@ def quickstart(
     summary = train_reward_model(cfg)
     print(f"2/3 model: {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}", file=sys.stderr)
     bf16 = bf16_supported(default_device())
-    done = run_evaluation(cfg.out, eval_files, out / "eval", baselines=True, batch_size=64, bf16=bf16,
-                          max_length=length, bootstrap=1000)
+    done = run_evaluation(cfg.out, eval_files, out / "eval",
+                          EvalOptions(baselines=True, batch_size=64, bf16=bf16, max_length=length, bootstrap=1000))
     print(f"3/3 evaluation on {', '.join(eval_files)}:", file=sys.stderr)
     console().print(leaderboard(done["results"]), markup=False, highlight=False)
     for name, where in done["paths"].items():

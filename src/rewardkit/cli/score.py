@@ -1,4 +1,4 @@
-"""`rewardkit score`: rewards for the chosen and rejected responses of every pair in a file."""
+"""`rewardkit score`: rewards for the chosen and rejected responses of every pair in some files."""
 
 from __future__ import annotations
 
@@ -9,33 +9,45 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.options import INVALID_HELP, UNTRAINED_HELP, invalid_policy, no_pairs
 from rewardkit.console import progress_for
 
 
 def score(
     model: str = typer.Option(..., help="A trained folder, minilm, smollm2, a hub id, or length/shortest/random."),
-    data: str = typer.Option(..., help="A data file (any supported format)."),
-    out: str = typer.Option(..., help="Output JSONL: id, subset, chosen_reward, rejected_reward per pair."),
-    batch_size: int = typer.Option(32, help="Sequences per forward pass (batches are length-sorted)."),
-    max_length: Optional[int] = typer.Option(None, help="Tokens per conversation (default: the model's, else 512)."),
+    data: list[str] = typer.Option(..., help="Data files (any supported format); several allowed, scored in order."),
+    out: str = typer.Option(..., help="Output file (.jsonl, .jsonl.gz, .json, .parquet): id, subset, source, chosen_reward, rejected_reward per pair."),
+    batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass (batches are length-sorted)."),
+    max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (default: the model's, else 512)."),
     bf16: bool = typer.Option(False, "--bf16/--no-bf16", help="bf16 autocast (faster on CPUs with bf16; scores differ by ~1e-3)."),
     normalize: bool = typer.Option(True, "--normalize/--raw", help="Apply the model's stored reward normalisation, if any."),
     format: Optional[str] = typer.Option(None, "--format", help="Row format of the data (default: detected)."),
-    invalid: str = typer.Option("error", help="error or skip flawed pairs."),
+    invalid: str = typer.Option("error", help=INVALID_HELP),
+    allow_untrained_head: bool = typer.Option(False, "--allow-untrained-head", help=UNTRAINED_HELP),
 ) -> None:
-    """Score every pair of a data file with any reward scorer."""
+    """Score every pair of some data files with any reward scorer."""
     from transformers.utils import logging as hf_logging
 
-    from rewardkit.data.containers import write_rows, write_text_atomic
+    from rewardkit.data.containers import output_container, write_rows, write_text_atomic
     from rewardkit.data.io import ReadReport, load_pairs
+    from rewardkit.errors import DataError
     from rewardkit.manifest import build_manifest
     from rewardkit.models.protocols import pair_conversations, score_with_progress
     from rewardkit.models.registry import load_scorer
+    from rewardkit.outputs import check_output_file
 
+    invalid_policy(invalid)
+    output_container(out)  # a supported container, before any work
+    check_output_file(out, data)
+    check_output_file(out + ".manifest.json", data)
     hf_logging.disable_progress_bar()
     report = ReadReport()
     pairs = load_pairs(data, format=format, invalid=invalid, report=report)
-    scorer = load_scorer(model, batch_size=batch_size, max_length=max_length, bf16=bf16, normalize=normalize)
+    print(report.summary(), file=sys.stderr)
+    if not pairs:
+        raise DataError(no_pairs(data, report))
+    scorer = load_scorer(model, batch_size=batch_size, max_length=max_length, bf16=bf16, normalize=normalize,
+                         allow_untrained_head=allow_untrained_head)
     convs = pair_conversations(pairs)
     started = time.perf_counter()
     with progress_for("scoring", total=len(convs)) as advance:
@@ -47,10 +59,11 @@ def score(
         for p, c, r in zip(pairs, rewards[:n], rewards[n:])
     ]
     write_rows(rows, out)
-    accuracy = sum(r["chosen_reward"] > r["rejected_reward"] for r in rows) / max(n, 1)
+    accuracy = sum(r["chosen_reward"] > r["rejected_reward"] for r in rows) / n
     counts = {"read": report.to_dict(), "pairs": n, "accuracy": accuracy, "seconds": seconds,
               "truncated_conversations": getattr(scorer, "truncated", 0),
               "normalization": getattr(scorer, "normalization", None)}
-    config = {"model": model, "batch_size": batch_size, "max_length": max_length, "bf16": bf16, "normalize": normalize}
-    write_text_atomic(out + ".manifest.json", json.dumps(build_manifest("score", config, [data], counts), indent=2, default=str) + "\n")
+    config = {"model": model, "data": data, "batch_size": batch_size, "max_length": max_length, "bf16": bf16,
+              "normalize": normalize, "invalid": invalid, "allow_untrained_head": allow_untrained_head}
+    write_text_atomic(out + ".manifest.json", json.dumps(build_manifest("score", config, data, counts), indent=2, default=str) + "\n")
     print(f"{n:,} pairs scored in {seconds:.1f} s -> {out}; chosen > rejected on {100 * accuracy:.1f}%", file=sys.stderr)

@@ -23,6 +23,9 @@ from typing import Any, Callable
 
 from rewardkit.data.schema import FieldError, Message, PreferencePair, parse_messages
 
+# the fields beyond the conversation, which some formats have no place for
+OPTIONAL_FIELDS = ("id", "source", "subset", "margin", "scores", "meta")
+
 RowParser = Callable[[dict[str, Any], str, str], PreferencePair]
 RowDumper = Callable[[PreferencePair], dict[str, Any]]
 
@@ -33,6 +36,20 @@ class RowFormat:
     description: str
     parse: RowParser  # (row, default_id, default_source) -> pair; raises FieldError
     dump: RowDumper  # pair -> row; raises FieldError when the pair cannot be represented
+    # optional `PreferencePair` fields a row of this format keeps (prompt, chosen and rejected
+    # are always kept, or the dump refuses); ``meta.KEY`` names one key of meta
+    holds: frozenset[str] = frozenset(OPTIONAL_FIELDS)
+
+    def dropped(self, pair: PreferencePair) -> list[str]:
+        """The fields of `pair` that hold a value and that this format has no place for."""
+        lost = [f for f in OPTIONAL_FIELDS if f not in self.holds and f != "meta" and _has_value(getattr(pair, f))]
+        if "meta" not in self.holds and any(f"meta.{k}" not in self.holds for k in pair.meta):
+            lost.append("meta")
+        return lost
+
+
+def _has_value(value: Any) -> bool:
+    return value not in (None, "", {}, [])
 
 
 def _extra_meta(row: dict[str, Any], known: set[str], meta: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -262,11 +279,13 @@ FORMATS: dict[str, RowFormat] = {
     f.name: f
     for f in (
         RowFormat("rewardkit", "rewardkit rows (the schema in the README)", _parse_rewardkit, _dump_rewardkit),
-        RowFormat("rewardbench", "reward-bench rows: prompt, chosen, rejected strings, subset, id", _parse_rewardbench, _dump_rewardbench),
-        RowFormat("trl", "TRL conversational preference rows (explicit or implicit prompt)", _parse_conversational, _dump_trl),
-        RowFormat("trl-standard", "TRL standard preference rows (explicit or implicit prompt)", _parse_standard, _dump_standard),
-        RowFormat("skywork", "Skywork-Reward-Preference rows: whole conversations + source", _parse_conversational, _dump_skywork),
-        RowFormat("hh", "Anthropic HH-RLHF transcripts", _parse_hh, _dump_hh),
+        RowFormat("rewardbench", "reward-bench rows: prompt, chosen, rejected strings, subset, id", _parse_rewardbench, _dump_rewardbench,
+                  frozenset({"id", "subset", "meta.chosen_model", "meta.rejected_model"})),
+        RowFormat("trl", "TRL conversational preference rows (explicit or implicit prompt)", _parse_conversational, _dump_trl, frozenset()),
+        RowFormat("trl-standard", "TRL standard preference rows (explicit or implicit prompt)", _parse_standard, _dump_standard, frozenset()),
+        RowFormat("skywork", "Skywork-Reward-Preference rows: whole conversations + source", _parse_conversational, _dump_skywork,
+                  frozenset({"source"})),
+        RowFormat("hh", "Anthropic HH-RLHF transcripts", _parse_hh, _dump_hh, frozenset()),
     )
 }
 

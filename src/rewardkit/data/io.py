@@ -10,9 +10,14 @@ one is named. What happens to a row that cannot become a valid pair is the calle
 * ``"error"`` (default): raise `DataError` naming file, line and field;
 * ``"skip"``: leave it out and count it, by reason, in the `ReadReport`;
 * ``"keep"``: keep pairs whose *content* is flawed (empty or identical responses, a prompt not
-  ending in a user turn) and count them as flagged; rows that cannot become a pair at all (bad
-  JSON, missing fields, unknown roles) are still errors. This is for describing data as it is
-  (``data stats``), never for training.
+  ending in a user turn, a repeated id) and count them as flagged; rows that cannot become a
+  pair at all (bad bytes or JSON, missing fields, wrong types, unknown roles) are left out and
+  counted as skipped. This is for describing data as it is (``data stats``), never for training.
+
+One rule for every row error, whatever its kind: bad bytes, malformed JSON, a row that is not
+an object, a missing field, a wrong type, a bad role, flawed content and a repeated id all
+follow the policy. Only a damaged *container* stops a read whatever the policy (a corrupt gzip
+stream or Parquet page, bad bytes inside a JSON array): nothing after the damage can be trusted.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rewardkit.data.containers import container_of, iter_rows, write_rows
+from rewardkit.data.containers import BadRow, container_of, iter_rows, write_rows
 from rewardkit.data.formats import FORMATS, detect_format, get_format
 from rewardkit.data.schema import FieldError, PreferencePair
 from rewardkit.errors import DataError
@@ -56,6 +61,14 @@ class ReadReport:
     def pairs(self) -> int:
         return sum(f.pairs for f in self.files)
 
+    def summary(self) -> str:
+        """One line for the user: rows read, pairs kept, and every row skipped or flagged, by reason."""
+        line = f"read {self.rows:,} rows from {len(self.files)} file{'s' * (len(self.files) != 1)}: {self.pairs:,} pairs"
+        for label, counts in (("skipped", self.skipped), ("flagged", self.flagged)):
+            if counts:
+                line += f"; {label} {sum(counts.values()):,} (" + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) + ")"
+        return line
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "files": [vars(f) for f in self.files],
@@ -83,50 +96,79 @@ def read_pairs(
     invalid: InvalidPolicy = "error",
     report: ReadReport | None = None,
 ) -> Iterator[PreferencePair]:
-    """Stream `PreferencePair`s from one or more files or hub datasets."""
+    """Stream `PreferencePair`s from one or more files or hub datasets.
+
+    Ids must be unique across everything read in one call: a repeated id is a row error like
+    any other (``skip`` keeps the first, ``keep`` keeps both and flags the later one).
+    """
     if invalid not in INVALID_POLICIES:
-        raise ValueError(f"invalid must be one of {INVALID_POLICIES}, got {invalid!r}")
+        raise DataError(f"invalid must be one of {', '.join(INVALID_POLICIES)}, not {invalid!r}", field="--invalid")
     if format is not None:
         try:
             get_format(format)
         except FieldError as e:
             raise DataError(e.message) from None
     report = report if report is not None else ReadReport()
-    for path in [paths] if isinstance(paths, str) else list(paths):
-        yield from _read_one(str(path), format, invalid, report)
+    path_list = [paths] if isinstance(paths, str) else [str(p) for p in paths]
+    for p in path_list:
+        container_of(p)  # a missing file or unsupported container fails before any row is read
+    seen: dict[str, int] = {}
+    for index, path in enumerate(path_list):
+        yield from _read_one(path, format, invalid, report, seen, index, path_list)
 
 
-def _read_one(path: str, format: str | None, invalid: InvalidPolicy, report: ReadReport) -> Iterator[PreferencePair]:
+SKIP_HINT = "; --invalid skip leaves such rows out (counted)"
+
+
+def _undetectable(row: Any) -> FieldError:
+    """Why no format fits a row, naming the field (a row of the wrong shape, a wrong type)."""
+    if not isinstance(row, dict):
+        return FieldError("bad-type", "<row>", f"expected a JSON object, got {type(row).__name__}")
+    if "chosen" not in row and "rejected" not in row:
+        return FieldError("unknown-format", None, f"cannot tell the format of this row (keys: {', '.join(sorted(map(str, row)))}); "
+                          f"name one with --format ({', '.join(FORMATS)})")
+    for name in ("chosen", "rejected"):
+        if name not in row:
+            return FieldError("missing-field", name, "required field is missing")
+        if not isinstance(row[name], (str, list)):
+            return FieldError("bad-type", name, f"expected a string or a list of messages, got {type(row[name]).__name__}")
+    return FieldError("unknown-format", None, f"cannot tell the format of this row (keys: {', '.join(sorted(map(str, row)))}); "
+                      f"name one with --format ({', '.join(FORMATS)})")
+
+
+def _read_one(path: str, format: str | None, invalid: InvalidPolicy, report: ReadReport, seen: dict[str, int],
+              index: int, all_paths: list[str]) -> Iterator[PreferencePair]:
     file_report = FileReport(path=path, format=format)
     report.files.append(file_report)
     source = default_source_for(path)
     fmt = get_format(format) if format else None
     for line, row in iter_rows(path):
         file_report.rows += 1
-        if fmt is None:
-            name = detect_format(row)
-            if name is None:
-                keys = ", ".join(sorted(row)) if isinstance(row, dict) else type(row).__name__
-                raise DataError(
-                    f"cannot tell the format of this row (keys: {keys}); "
-                    f"name one with --format ({', '.join(FORMATS)})",
-                    path=path,
-                    line=line,
-                )
-            fmt = get_format(name)
-            file_report.format = name
         try:
+            if isinstance(row, BadRow):
+                raise FieldError(row.code, None, row.message)
+            if fmt is None:
+                name = detect_format(row)
+                if name is None:
+                    raise _undetectable(row)
+                fmt = get_format(name)
+                file_report.format = name
             pair = fmt.parse(row, f"{source}-{line}", source)
-            problems = pair.problems()
         except FieldError as e:
-            if invalid == "skip":
-                report.skipped[e.code] += 1
-                continue
-            raise DataError(e.message, path=path, line=line, field=e.field) from None
+            # rows that cannot become a pair: stop, or leave out and count (``keep`` cannot keep them)
+            if invalid == "error":
+                raise DataError(e.message + SKIP_HINT, path=path, line=line, field=e.field) from None
+            report.skipped[e.code] += 1
+            continue
+        problems = pair.problems()
+        first = seen.setdefault(pair.id, (index << 40) | line)
+        if first != (index << 40) | line:
+            where = f"{all_paths[first >> 40]}:{first & ((1 << 40) - 1)}"
+            problems.append(FieldError("duplicate-id", "id", f"duplicate id {pair.id!r} (first at {where})"))
         if problems:
             if invalid == "error":
                 p = problems[0]
-                raise DataError(p.message, path=path, line=line, field=p.field)
+                raise DataError(p.message + SKIP_HINT, path=path, line=line, field=p.field)
             counter = report.skipped if invalid == "skip" else report.flagged
             counter[problems[0].code] += 1
             if invalid == "skip":
@@ -140,15 +182,32 @@ def load_pairs(paths: str | Iterable[str], **kwargs: Any) -> list[PreferencePair
     return list(read_pairs(paths, **kwargs))
 
 
-def write_pairs(pairs: Iterable[PreferencePair], path: str, *, format: str = "rewardkit") -> int:
-    """Write pairs in a row format to a file (container from the suffix), atomically."""
+LOSSY_POLICIES = ("warn", "error")
+
+
+def write_pairs(pairs: Iterable[PreferencePair], path: str, *, format: str = "rewardkit", lossy: str = "warn",
+                dropped: Counter[str] | None = None) -> int:
+    """Write pairs in a row format to a file (container from the suffix), atomically.
+
+    A format with no place for some of a pair's fields (TRL rows hold no id, subset, margin,
+    scores or meta) drops them: ``lossy="warn"`` counts the pairs that lost each field in
+    `dropped` for the caller to report, ``lossy="error"`` refuses at the first such pair.
+    """
+    if lossy not in LOSSY_POLICIES:
+        raise DataError(f"lossy must be one of {', '.join(LOSSY_POLICIES)}, not {lossy!r}", field="--lossy")
     try:
         fmt = get_format(format)
     except FieldError as e:
         raise DataError(e.message) from None
+    dropped = dropped if dropped is not None else Counter()
 
     def rows() -> Iterator[dict[str, Any]]:
         for pair in pairs:
+            lost = fmt.dropped(pair)
+            if lost and lossy == "error":
+                raise DataError(f"{format} rows have no place for {', '.join(lost)} (pair {pair.id!r}); write rewardkit "
+                                "rows to keep every field, or allow the loss with --lossy warn", path=path, field=lost[0])
+            dropped.update(lost)
             try:
                 yield fmt.dump(pair)
             except FieldError as e:

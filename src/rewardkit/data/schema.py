@@ -26,7 +26,7 @@ ROLES = ("system", "user", "assistant")
 class FieldError(ValueError):
     """A problem with one field of one row; `code` is a stable short name used in counts."""
 
-    def __init__(self, code: str, field: str, message: str) -> None:
+    def __init__(self, code: str, field: str | None, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.field = field

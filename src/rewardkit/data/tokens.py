@@ -20,15 +20,15 @@ def load_tokenizer(name_or_path: str, **kwargs: Any) -> "PreTrainedTokenizerBase
     """A transformers tokenizer for an embedded name, a folder, a .gguf file or a hub id."""
     from transformers import AutoTokenizer
 
-    from rewardkit.models.embedded import resolve
+    from rewardkit.embedded import resolve
 
     where, extra = resolve(name_or_path)
     try:
         return AutoTokenizer.from_pretrained(where, **extra, **kwargs)
-    except OSError as e:
+    except (OSError, ValueError, TypeError) as e:
         raise RewardkitError(
             f"cannot load tokenizer {name_or_path!r}: not an embedded model (minilm, smollm2), "
-            f"not a local folder, and the Hugging Face Hub did not provide it ({e})"
+            f"not a local folder, and the Hugging Face Hub did not provide it ({' '.join(str(e).split())[:400]})"
         ) from None
 
 

@@ -51,9 +51,32 @@ def subset_table(results: Sequence[dict[str, Any]]) -> str:
     subsets = sorted({s for r in results for s in r["subsets"]})
     lines = ["| Subset | n | " + " | ".join(r["model"] for r in results) + " |", "|---|---:|" + "---:|" * len(results)]
     for s in subsets:
-        n = next(r["subsets"][s]["n"] for r in results if s in r["subsets"])
-        lines.append(f"| {s} | {n} | " + " | ".join(_pct(r["subsets"].get(s, {}).get("accuracy")) for r in results) + " |")
+        # each result's own n: results computed on different data show every count, not the first
+        ns = list(dict.fromkeys(str(r["subsets"][s]["n"]) for r in results if s in r["subsets"]))
+        lines.append(f"| {s} | {' / '.join(ns)} | " + " | ".join(_pct(r["subsets"].get(s, {}).get("accuracy")) for r in results) + " |")
     return "\n".join(lines) + "\n"
+
+
+def data_mismatch(results: Sequence[dict[str, Any]]) -> str | None:
+    """A warning when results side by side were computed on different data (by the SHA-256 of
+    their benchmark files in results.json), or when some carry no hashes to compare."""
+    def fingerprint(r: dict[str, Any]) -> tuple[str, ...] | None:
+        hashes = [d.get("sha256") for d in r.get("data") or []]
+        return tuple(sorted(h for h in hashes if h)) or None
+
+    prints = {r["model"]: fingerprint(r) for r in results}
+    known = {fp for fp in prints.values() if fp is not None}
+    if len(known) > 1:
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for model, fp in prints.items():
+            if fp is not None:
+                groups.setdefault(fp, []).append(model)
+        described = "; ".join(f"{', '.join(models)} on data {', '.join(h[:12] for h in fp)}" for fp, models in groups.items())
+        return f"warning: these results were computed on different data, so their scores are not comparable: {described}"
+    unknown = [m for m, fp in prints.items() if fp is None]
+    if unknown and len(unknown) < len(prints):
+        return f"warning: no data hashes in the results of {', '.join(unknown)}: cannot check they used the same data"
+    return None
 
 
 def diagnostics(result: dict[str, Any]) -> str:

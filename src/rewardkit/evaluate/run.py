@@ -1,6 +1,6 @@
 """`evaluate`: run a scorer or judge over benchmark files and build the RewardBench-style result.
 
-    pairs, provenance = read_benchmark(["../shared/data/eval/rb-open.jsonl"])
+    pairs, provenance, report = read_benchmark(["../shared/data/eval/rb-open.jsonl"])
     evaluation = evaluate(load_scorer("runs/rm"), pairs)
 
 Any `RewardScorer` (trained folders, hub reward models, embedded backbones, the length / random
@@ -10,13 +10,13 @@ baselines) or `PairwiseJudge` works: evaluation only sees the protocols.
 from __future__ import annotations
 
 import inspect
-
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
-from rewardkit.data.io import ReadReport, load_pairs
+from rewardkit.data.io import ReadReport, read_pairs
 from rewardkit.data.schema import PreferencePair
 from rewardkit.evaluate.benchmarks import benchmark_for
 from rewardkit.evaluate.metrics import (
@@ -97,14 +97,18 @@ def summarize(name: str, outcomes: Sequence[Outcome], *, bootstrap: int = 1000, 
     }
 
 
-def read_benchmark(data: Sequence[str], *, invalid: str = "error") -> tuple[list[PreferencePair], dict[str, Any]]:
-    """The pairs of the benchmark files, and their provenance for results.json: each file with
-    its SHA-256 and the pairs read from it, and what the reader skipped."""
+def read_benchmark(data: Sequence[str], *, invalid: str = "error",
+                   limit: int | None = None) -> tuple[list[PreferencePair], dict[str, Any], ReadReport]:
+    """The pairs of the benchmark files (the first `limit`, if given), their provenance for
+    results.json (each file with its SHA-256 and the pairs read from it, what the reader
+    skipped), and the read report."""
     report = ReadReport()
-    pairs = load_pairs(list(data), invalid=invalid, report=report)
+    pairs = list(islice(read_pairs(list(data), invalid=invalid, report=report), limit))
     rows_per_file = {f.path: f.pairs for f in report.files}
     provenance = {"data": [{**describe_input(p), "rows": rows_per_file.get(p)} for p in data], "read": report.to_dict()}
-    return pairs, provenance
+    if limit is not None:
+        provenance["limit"] = limit
+    return pairs, provenance, report
 
 
 def position_stats_from_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

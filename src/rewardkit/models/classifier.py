@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
 from rewardkit.errors import RewardkitError
-from rewardkit.models.embedded import resolve
+from rewardkit.embedded import resolve
 from rewardkit.models.protocols import Conversation
 
 if TYPE_CHECKING:
@@ -51,11 +51,16 @@ def load_sequence_classifier(
     *,
     attn_implementation: str | None = None,
     trust_remote_code: bool = False,
+    require_trained_head: bool = False,
 ) -> tuple["PreTrainedModel", "PreTrainedTokenizerBase"]:
     """A scalar-head sequence classifier and its tokenizer, with the pad token set up.
 
     Decoder tokenizers often have no pad token: the EOS token is used (as TRL does), and the
     model config learns its id so that pooling finds each sequence's last real token.
+
+    A bare backbone (``minilm``, a hub LLM that is not a reward model) loads with a newly
+    initialised score head, whose scores are random: expected for training, refused with
+    ``require_trained_head`` (scoring), which names the weights that were missing.
     """
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
@@ -70,11 +75,17 @@ def load_sequence_classifier(
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the "newly initialized score head" report is expected
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(where, **kwargs)
-    except OSError as e:
-        raise RewardkitError(f"cannot load model {name_or_path!r}: {e}") from None
+        model, info = AutoModelForSequenceClassification.from_pretrained(where, output_loading_info=True, **kwargs)
+    except (OSError, ValueError) as e:
+        raise RewardkitError(f"cannot load model {name_or_path!r}: {_one_line(e)}") from None
     finally:
         hf_logging.set_verbosity(verbosity)
+    new = sorted({*info.get("missing_keys", ()), *(k[0] if isinstance(k, tuple) else k for k in info.get("mismatched_keys", ()))})
+    if new and require_trained_head:
+        raise RewardkitError(
+            f"{name_or_path}: not a trained reward model: {', '.join(new[:4])}{' ...' if len(new) > 4 else ''} "
+            "are newly initialised, so its scores would be random. Train a head with `rewardkit train rm`, "
+            "or pass --allow-untrained-head to score anyway")
     if "gguf_file" in extra:
         _drop_gguf_marker(model)
     if model.config.num_labels != 1:
@@ -86,6 +97,10 @@ def load_sequence_classifier(
     tokenizer.padding_side = "right"
     model.config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
+
+
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split())[:500]
 
 
 def _drop_gguf_marker(model: "PreTrainedModel") -> None:
@@ -139,7 +154,8 @@ class ClassifierScorer:
     @classmethod
     def load(cls, name_or_path: str, **kwargs: Any) -> "ClassifierScorer":
         load_kw = {k: kwargs.pop(k) for k in ("attn_implementation", "trust_remote_code") if k in kwargs}
-        model, tokenizer = load_sequence_classifier(name_or_path, **load_kw)
+        allow_untrained = kwargs.pop("allow_untrained_head", False)
+        model, tokenizer = load_sequence_classifier(name_or_path, require_trained_head=not allow_untrained, **load_kw)
         return cls(model, tokenizer, name=name_or_path, **kwargs)
 
     def score(

@@ -4,7 +4,7 @@
 |---|---|
 | ``length``, ``shortest`` | response length baselines |
 | ``random`` or ``random:SEED`` | seeded random rewards |
-| ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head |
+| ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head (refused unless ``allow_untrained_head=True``) |
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
 """
 
@@ -17,7 +17,8 @@ from rewardkit.models.protocols import RewardScorer
 
 BASELINES = ("length", "shortest", "random")
 # ClassifierScorer options; baselines have none of them and ignore them, so one call serves both
-MODEL_OPTIONS = frozenset({"batch_size", "bf16", "max_length", "normalize", "device", "template", "attn_implementation", "trust_remote_code"})
+MODEL_OPTIONS = frozenset({"batch_size", "bf16", "max_length", "normalize", "device", "template", "attn_implementation", "trust_remote_code",
+                           "allow_untrained_head"})
 
 
 def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:

@@ -75,7 +75,7 @@ class TransformersBackend:
 
         from rewardkit.data.tokens import load_tokenizer
         from rewardkit.models.classifier import bf16_supported, default_device
-        from rewardkit.models.embedded import resolve
+        from rewardkit.embedded import resolve
 
         where, extra = resolve(model)
         self.name = model
@@ -177,7 +177,7 @@ class LlamaCppBackend:
             ) from None
         from pathlib import Path
 
-        from rewardkit.models.embedded import resolve
+        from rewardkit.embedded import resolve
 
         where, extra = resolve(model)
         path = Path(where) / extra["gguf_file"] if "gguf_file" in extra else Path(where)

@@ -103,7 +103,8 @@ class GenerativeJudge:
         extra = {"max_new_tokens": tokens} if self.mode == "generate" else {
             "prefix": self.template.logprob_prefix, "choices": self.template.logprob_choices}
         keys = [cache_key(self.backend.name, self.template.fingerprint, self.mode, c, extra) for c in chats]
-        answers: dict[str, Any] = self.cache.get_many(keys) if self.cache else {}
+        # `is not None`: an empty cache has len() 0 and is falsy, and its misses must still be counted
+        answers: dict[str, Any] = self.cache.get_many(keys) if self.cache is not None else {}
         if on_progress and answers:
             on_progress(sum(1 for k in keys if k in answers))
         todo = list(dict.fromkeys(k for k in keys if k not in answers))

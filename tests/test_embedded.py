@@ -3,7 +3,7 @@ import importlib.util
 import pytest
 
 from rewardkit.errors import MissingPackageError
-from rewardkit.models.embedded import embedded, resolve
+from rewardkit.embedded import embedded, resolve
 
 
 def test_minilm_folder_loads_with_transformers():
@@ -34,10 +34,28 @@ def test_missing_package_names_it(monkeypatch):
         resolve("smollm2")
 
 
-def test_other_names_pass_through(tmp_path):
+def test_other_names_pass_through(tmp_path, monkeypatch):
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"GGUF")
     assert resolve(str(gguf)) == (str(tmp_path), {"gguf_file": "m.gguf"})
+    monkeypatch.setattr("rewardkit.embedded._REACHABLE", True)  # as on a machine with network
     assert resolve("Skywork/Skywork-Reward-Llama-3.1-8B-v0.2") == ("Skywork/Skywork-Reward-Llama-3.1-8B-v0.2", {})
+
+
+def test_unreachable_hub_fails_at_once_and_local_typos_never_ask_it(tmp_path, monkeypatch):
+    from rewardkit.errors import RewardkitError
+
+    monkeypatch.setattr("rewardkit.embedded._REACHABLE", False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    with pytest.raises(RewardkitError, match="Hub is unreachable with no cached copy"):
+        resolve("Skywork/Skywork-Reward-Llama-3.1-8B-v0.2")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    for typo in ("runs/typo", "./model", str(tmp_path / "nope"), "a/b/c"):
+        with pytest.raises(RewardkitError, match="no such model folder or file"):
+            resolve(typo)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RewardkitError, match="a folder without model files"):
+        resolve(str(tmp_path / "empty"))
     with pytest.raises(MissingPackageError, match="known: minilm, smollm2"):
         embedded("bert")

@@ -16,7 +16,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from rewardkit.errors import MissingPackageError
+from rewardkit.errors import MissingPackageError, RewardkitError
 
 
 @dataclass(frozen=True)
@@ -79,4 +79,69 @@ def resolve(name_or_path: str) -> tuple[str, dict[str, str]]:
     path = Path(name_or_path)
     if path.is_file() and path.suffix == ".gguf":
         return str(path.parent), {"gguf_file": path.name}
-    return name_or_path, {}
+    if path.is_dir():
+        if not any((path / f).is_file() for f in MODEL_FILES):
+            raise RewardkitError(f"{name_or_path}: a folder without model files (none of {', '.join(MODEL_FILES)})")
+        return name_or_path, {}
+    if looks_local(name_or_path):
+        raise RewardkitError(f"{name_or_path}: no such model folder or file")
+    return name_or_path, hub_access(name_or_path)
+
+
+def hub_reachable() -> bool:
+    """Whether the Hugging Face Hub's host resolves and accepts a connection (3 s at most);
+    False when ``HF_HUB_OFFLINE`` is set. Asked once per process."""
+    global _REACHABLE
+    if _REACHABLE is None:
+        import os
+        import socket
+        from urllib.parse import urlparse
+
+        if os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("0", "", "false", "no"):
+            _REACHABLE = False
+        else:
+            host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+            try:
+                socket.create_connection((host, 443), timeout=3).close()
+                _REACHABLE = True
+            except OSError:
+                _REACHABLE = False
+    return _REACHABLE
+
+
+_REACHABLE: bool | None = None
+
+
+def hub_access(repo_id: str) -> dict[str, bool]:
+    """``from_pretrained`` options for a hub id: none when the hub is reachable; when it is not,
+    the local cache only (``local_files_only``) if the model is cached there, and otherwise an
+    error at once, instead of half a minute of retries."""
+    if hub_reachable():
+        return {}
+    from huggingface_hub import try_to_load_from_cache
+
+    for name in MODEL_FILES:
+        try:
+            if isinstance(try_to_load_from_cache(repo_id, name), str):
+                return {"local_files_only": True}
+        except ValueError:  # not a valid repo id
+            break
+    raise RewardkitError(
+        f"{repo_id}: not a local folder, not an embedded model (minilm, smollm2), and the Hugging Face Hub is "
+        "unreachable with no cached copy (HF_HUB_OFFLINE is set, or no network). Give a local folder, or "
+        "download it on a machine with network into the cache (HF_HOME)")
+
+
+# a folder that from_pretrained can load has one of these (tokenizer-only folders included)
+MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json")
+
+
+def looks_local(name: str) -> bool:
+    """Whether a name that does not exist was meant as a local path, not a hub id: it starts
+    with ``/``, ``.`` or ``~``, has more than one ``/``, ends in a file suffix, or its first
+    part is an existing folder (``runs/typo``). Such names fail at once instead of spending
+    half a minute in hub retries."""
+    if name.startswith(("/", ".", "~")) or name.count("/") > 1 or name.endswith((".gguf", ".safetensors", ".bin")):
+        return True
+    head = name.split("/", 1)[0]
+    return "/" in name and Path(head).is_dir()

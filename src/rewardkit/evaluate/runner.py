@@ -1,0 +1,124 @@
+"""`run_evaluation`: the whole of ``rewardkit eval`` as a library call (the CLI, the quickstart and
+the benches all call it): read the benchmark, load the model or judge, evaluate it and the
+baselines, write the report and its manifest into an output folder.
+
+    done = run_evaluation("runs/rm", ["../shared/data/eval/rb-open.jsonl"], Path("runs/eval"), EvalOptions())
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from rewardkit.errors import DataError, RewardkitError
+
+REPORT_FILES = ("results.json", "scores.jsonl", "leaderboard.md", "manifest.json")
+
+
+@dataclass
+class EvalOptions:
+    """How ``rewardkit eval`` runs.
+
+    Attributes:
+        baselines: also evaluate length, shortest and random.
+        batch_size: sequences (or judge prompts) per forward pass.
+        bf16: bf16 autocast for the model.
+        max_length: tokens per conversation (None: the model's, else 512).
+        bootstrap: bootstrap rounds for the confidence intervals (0: none).
+        invalid: ``error``, ``skip`` or ``keep`` for flawed benchmark rows (`rewardkit.data.io`).
+        allow_untrained_head: score with a newly initialised head (a bare backbone).
+        judge_mode, judge_orders: for ``judge:TEMPLATE:MODEL`` specs (`rewardkit.models.judges`).
+        judge_cache: SQLite response cache for judges (None: ``OUT/cache.sqlite``).
+        limit: evaluate only the first N pairs (quick runs of slow judges).
+        concurrency, timeout, max_retries, api_key: for OpenAI-compatible judges.
+    """
+
+    baselines: bool = True
+    batch_size: int = 32
+    bf16: bool = False
+    max_length: int | None = None
+    bootstrap: int = 1000
+    invalid: str = "error"
+    allow_untrained_head: bool = False
+    judge_mode: str = "generate"
+    judge_orders: str = "both"
+    judge_cache: str | None = None
+    limit: int | None = None
+    concurrency: int = 8
+    timeout: float = 120.0
+    max_retries: int = 5
+    api_key: str | None = None
+
+    def __post_init__(self) -> None:
+        from rewardkit.data.io import INVALID_POLICIES
+        from rewardkit.models.judges.judge import MODES, ORDERS
+
+        for name, value, allowed in (("invalid", self.invalid, INVALID_POLICIES), ("judge_mode", self.judge_mode, MODES),
+                                     ("judge_orders", self.judge_orders, ORDERS)):
+            if value not in allowed:
+                raise RewardkitError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        for name in ("batch_size", "concurrency"):
+            if getattr(self, name) < 1:
+                raise RewardkitError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.bootstrap < 0 or (self.limit is not None and self.limit < 1) or self.timeout <= 0 or self.max_retries < 0:
+            raise RewardkitError("bootstrap and max_retries must be >= 0, limit >= 1 and timeout > 0")
+
+    def manifest(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "api_key"}
+
+
+def load_model(spec: str, options: EvalOptions, out: Path) -> Any:
+    """The scorer or judge a spec names, with the options that apply to it."""
+    from rewardkit.models.registry import load_scorer
+
+    if spec.startswith("judge:"):
+        from rewardkit.models.judges import load_judge, parse_judge_spec
+        from rewardkit.models.judges.cache import ResponseCache
+
+        template, judge_model = parse_judge_spec(spec)
+        cache = ResponseCache(options.judge_cache or out / "cache.sqlite")
+        return load_judge(judge_model, template, mode=options.judge_mode, orders=options.judge_orders, cache=cache,
+                          batch_size=options.batch_size, bf16=options.bf16, max_length=options.max_length,
+                          concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
+                          api_key=options.api_key)
+    return load_scorer(spec, batch_size=options.batch_size, bf16=options.bf16, max_length=options.max_length,
+                       allow_untrained_head=options.allow_untrained_head)
+
+
+def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions | None = None) -> dict[str, Any]:
+    """Evaluate `model` (and the baselines) on `data` and write the report to `out`.
+
+    Returns ``{"paths": {name: path}, "results": [model result, baseline results...], "read": ReadReport}``.
+    """
+    from transformers.utils import logging as hf_logging
+
+    from rewardkit.console import progress_for
+    from rewardkit.evaluate.report import write_report
+    from rewardkit.evaluate.run import evaluate, read_benchmark
+    from rewardkit.manifest import build_manifest, write_manifest
+    from rewardkit.models.registry import BASELINES, load_scorer
+    from rewardkit.outputs import output_folder
+
+    options = options or EvalOptions()
+    out = Path(out)
+    hf_logging.disable_progress_bar()
+    pairs, provenance, report = read_benchmark(data, invalid=options.invalid, limit=options.limit)
+    if not pairs:
+        raise DataError(f"no pairs to evaluate in {', '.join(data)} ({report.summary()})")
+    with output_folder(out, data, writes=REPORT_FILES):
+        scorer = load_model(model, options, out)
+        with progress_for(f"evaluating {model}", total=2 * len(pairs)) as advance:
+            main = evaluate(scorer, pairs, bootstrap=options.bootstrap, on_progress=advance)
+        main.result.update(provenance)
+        cache = getattr(scorer, "cache", None)
+        if cache is not None:
+            main.result["cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
+        others = [evaluate(load_scorer(b), pairs, bootstrap=options.bootstrap).result
+                  for b in BASELINES if options.baselines and b != model]
+        for other in others:
+            other.update(provenance)
+        paths = write_report(main.result, main.outcomes, main.rows, out, others)
+        write_manifest(out, build_manifest("eval", {"model": model, "data": list(data), **options.manifest()}, list(data),
+                                           {"read": provenance["read"], "pairs": len(pairs)}))
+    return {"paths": paths, "results": [main.result, *others], "read": report}
