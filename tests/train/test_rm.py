@@ -173,5 +173,7 @@ def test_config_rejects_conflicts(tmp_path):
     with pytest.raises(RewardkitError, match=r"unknown settings \['batch_sizes'\]"):
         RMTrainConfig.from_sources(tmp_path / "c.yaml", {})
     (tmp_path / "c.yaml").write_text("data: [a.jsonl]\nloss: focal\nloss_params: {gamma: 1.0}\n")
-    cfg = RMTrainConfig.from_sources(tmp_path / "c.yaml", {"loss_params": {"temperature": 3.0}, "max_steps": 5, "model": None})
+    with pytest.raises(RewardkitError, match="field 'out': give the output folder"):
+        RMTrainConfig.from_sources(tmp_path / "c.yaml", {})
+    cfg = RMTrainConfig.from_sources(tmp_path / "c.yaml", {"loss_params": {"temperature": 3.0}, "max_steps": 5, "model": None, "out": "o"})
     assert (cfg.loss, cfg.loss_params.gamma, cfg.loss_params.temperature, cfg.max_steps, cfg.model) == ("focal", 1.0, 3.0, 5, "minilm")

@@ -23,23 +23,32 @@ def quickstart(
     eval_data: Optional[list[str]] = typer.Option(None, help="Your benchmark files (required with --data)."),
     out: Path = typer.Option(Path("runs/quickstart"), help="Folder for data/, model/ and eval/."),
     model: str = typer.Option("minilm", help="Backbone to train."),
-    steps: int = typer.Option(250, help="Training steps."),
-    n: int = typer.Option(2000, help="Synthetic training pairs (the test split gets n // 4)."),
+    steps: int = typer.Option(250, min=1, help="Training steps."),
+    n: int = typer.Option(2000, min=1, help="Synthetic training pairs (the test split gets n // 4)."),
     seed: int = typer.Option(0, help="Seed for the synthetic data and training."),
-    max_length: Optional[int] = typer.Option(None, help="Tokens per conversation (default 256 synthetic, 512 own data)."),
+    max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (default 256 synthetic, 512 own data)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Retrain even if OUT/model holds a run (a rerun with the same settings reuses it)."),
 ) -> None:
     """Generate data, train a reward model, evaluate it against baselines, print the leaderboard."""
     from transformers.utils import logging as hf_logging
 
-    from rewardkit.evaluate.runner import EvalOptions, run_evaluation
+    from rewardkit.outputs import output_folder
+
+    hf_logging.disable_progress_bar()
+    started = time.perf_counter()
+    with output_folder(out, [*(data or []), *(eval_data or [])]):
+        _quickstart(data, eval_data, out, model, steps, n, seed, max_length, overwrite)
+    print(f"quickstart finished in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _quickstart(data, eval_data, out: Path, model: str, steps: int, n: int, seed: int, max_length, overwrite: bool) -> None:  # noqa: ANN001
     from rewardkit.data.synth import SynthConfig, generate_to
     from rewardkit.evaluate.report import leaderboard
+    from rewardkit.evaluate.runner import EvalOptions, run_evaluation
     from rewardkit.models.classifier import bf16_supported, default_device
     from rewardkit.train.config import RMTrainConfig
     from rewardkit.train.rm import train_reward_model
 
-    hf_logging.disable_progress_bar()
-    started = time.perf_counter()
     if data:
         if not eval_data:
             raise RewardkitError("with --data, give the benchmark to evaluate on with --eval-data")
@@ -54,9 +63,10 @@ def quickstart(
         length = max_length or 256
     cfg = RMTrainConfig(model=model, data=train_files, out=str(out / "model"), max_steps=steps, batch_size=16,
                         learning_rate=5e-5, max_length=length, logging_steps=25, save_steps=max(steps // 2, 1),
-                        seed=seed, resume=True)
+                        seed=seed, overwrite=overwrite)
     summary = train_reward_model(cfg)
-    print(f"2/3 model: {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}", file=sys.stderr)
+    reused = " (reused: trained earlier with the same settings and data; --overwrite retrains)" if summary.get("already_finished") else ""
+    print(f"2/3 model: {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}{reused}", file=sys.stderr)
     bf16 = bf16_supported(default_device())
     done = run_evaluation(cfg.out, eval_files, out / "eval",
                           EvalOptions(baselines=True, batch_size=64, bf16=bf16, max_length=length, bootstrap=1000))
@@ -64,4 +74,3 @@ def quickstart(
     console().print(leaderboard(done["results"]), markup=False, highlight=False)
     for name, where in done["paths"].items():
         print(f"{name}: {where}", file=sys.stderr)
-    print(f"quickstart finished in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -11,33 +11,48 @@ import typer
 app = typer.Typer(help="Train reward models.", no_args_is_help=True)
 
 
+def _d(name: str) -> str:
+    """The default of an RMTrainConfig field, for --help (flags default to None so that a
+    --config file can set them; the dataclass holds the real defaults)."""
+    from dataclasses import MISSING, fields
+
+    from rewardkit.train.config import RMTrainConfig
+
+    f = next(f for f in fields(RMTrainConfig) if f.name == name)
+    value = f.default if f.default is not MISSING else None
+    return f" (default: {value})" if value not in (None, "", []) else ""
+
+
 @app.command("rm")
 def train_rm(
-    model: Optional[str] = typer.Option(None, help="Backbone: minilm, smollm2, a folder or a hub id (default minilm)."),
-    data: Optional[list[str]] = typer.Option(None, help="Training files (several allowed)."),
-    out: Optional[str] = typer.Option(None, help="Output folder (default runs/rm)."),
-    loss: Optional[str] = typer.Option(None, help="bt, bt-temperature, focal, focal-penalty, hinge, margin-mse, cross-entropy, tempered-log."),
-    max_steps: Optional[int] = typer.Option(None, help="Optimiser steps (overrides --epochs)."),
-    epochs: Optional[float] = typer.Option(None, help="Passes over the data."),
+    model: Optional[str] = typer.Option(None, help="Backbone: minilm, smollm2, a folder or a hub id." + _d("model")),
+    data: Optional[list[str]] = typer.Option(None, help="Training files (several allowed). Required, here or in --config."),
+    out: str = typer.Option(..., help="Output folder for the model (checkpoints go to OUT/checkpoints while training)."),
+    loss: Optional[str] = typer.Option(None, help="bt, bt-temperature, focal, focal-penalty, hinge, margin-mse, cross-entropy, tempered-log." + _d("loss")),
+    max_steps: Optional[int] = typer.Option(None, min=1, help="Optimiser steps (overrides --epochs)."),
+    epochs: Optional[float] = typer.Option(None, min=0.0, help="Passes over the data." + _d("epochs")),
     eval_data: Optional[list[str]] = typer.Option(None, help="Held-out files for accuracy and margin."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with any RMTrainConfig fields; flags win."),
     bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help="bf16 autocast (default: when supported)."),
-    batch_size: Optional[int] = typer.Option(None, help="Pairs per device per step."),
-    grad_accum: Optional[int] = typer.Option(None, help="Gradient accumulation steps."),
-    length_buckets: Optional[int] = typer.Option(None, help="Forward calls per step, sequences bucketed by length (less padding)."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate."),
-    max_length: Optional[int] = typer.Option(None, help="Tokens per conversation (longer: prompt start cut first)."),
-    template: Optional[str] = typer.Option(None, help="auto, chat or plain."),
-    seed: Optional[int] = typer.Option(None, help="Seed for initialisation and data order."),
-    save_steps: Optional[int] = typer.Option(None, help="Checkpoint every N steps."),
-    eval_steps: Optional[int] = typer.Option(None, help="Evaluate every N steps (default: at the end)."),
-    logging_steps: Optional[int] = typer.Option(None, help="Log every N steps."),
+    batch_size: Optional[int] = typer.Option(None, min=1, help="Pairs per device per step." + _d("batch_size")),
+    grad_accum: Optional[int] = typer.Option(None, min=1, help="Gradient accumulation steps." + _d("grad_accum")),
+    length_buckets: Optional[int] = typer.Option(None, min=1, help="Forward calls per step, sequences bucketed by length (less padding)." + _d("length_buckets")),
+    lr: Optional[float] = typer.Option(None, "--lr", min=0.0, help="Learning rate." + _d("learning_rate")),
+    max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (longer: prompt start cut first)." + _d("max_length")),
+    template: Optional[str] = typer.Option(None, help="auto, chat or plain." + _d("template")),
+    seed: Optional[int] = typer.Option(None, help="Seed for initialisation and data order." + _d("seed")),
+    save_steps: Optional[int] = typer.Option(None, min=1, help="Checkpoint every N steps." + _d("save_steps")),
+    eval_steps: Optional[int] = typer.Option(None, min=1, help="Evaluate every N steps (default: at the end)."),
+    logging_steps: Optional[int] = typer.Option(None, min=1, help="Log every N steps." + _d("logging_steps")),
     use_margin: Optional[bool] = typer.Option(None, "--use-margin/--no-margin", help="Use each pair's margin in the loss."),
     center_rewards: Optional[float] = typer.Option(None, "--center-rewards", help="Reward-centering coefficient (TRL's center_rewards_coefficient)."),
     normalize: Optional[bool] = typer.Option(None, "--normalize/--no-normalize", help="Store reward mean/std in the model config."),
-    invalid: Optional[str] = typer.Option(None, help="error or skip flawed pairs (skips are counted in the manifest)."),
+    invalid: Optional[str] = typer.Option(None, help="error or skip flawed pairs (counted, printed and in the manifest)." + _d("invalid")),
     attn_implementation: Optional[str] = typer.Option(None, help="eager, sdpa, ... (Gemma-2 RMs need eager)."),
-    resume: Optional[bool] = typer.Option(None, "--resume/--no-resume", help="Continue from the last checkpoint in OUT/checkpoints."),
+    resume: Optional[bool] = typer.Option(None, "--resume/--no-resume", help="Continue OUT's unfinished run even with other settings / never continue it. "
+                                          "Default: continue only with the same settings and data, else refuse naming what differs."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Remove an earlier run in OUT (model, checkpoints, manifest) and start over."),
+    keep_checkpoints: bool = typer.Option(False, "--keep-checkpoints", help="Keep OUT/checkpoints (optimizer state, ~5x the model's size) after the run."),
     temperature: Optional[float] = typer.Option(None, help="bt-temperature: T."),
     gamma: Optional[float] = typer.Option(None, help="focal, focal-penalty: gamma."),
     hinge_margin: Optional[float] = typer.Option(None, help="hinge: margin."),
@@ -45,8 +60,10 @@ def train_rm(
 ) -> None:
     """Train a Bradley-Terry-style sequence-classifier reward model (one forward pass per pair batch)."""
     from rewardkit.train.config import RMTrainConfig
-    from rewardkit.train.rm import train_reward_model
     from transformers.utils import logging as hf_logging
+
+    from rewardkit.outputs import output_folder
+    from rewardkit.train.rm import train_reward_model
 
     hf_logging.disable_progress_bar()
     loss_params = {k: v for k, v in (("temperature", temperature), ("gamma", gamma), ("hinge_margin", hinge_margin), ("tempered_t", tempered_t)) if v is not None}
@@ -56,10 +73,16 @@ def train_rm(
         "max_length": max_length, "template": template, "seed": seed, "save_steps": save_steps, "eval_steps": eval_steps,
         "logging_steps": logging_steps, "use_margin": use_margin, "center_rewards_coefficient": center_rewards,
         "normalize": normalize, "invalid": invalid, "attn_implementation": attn_implementation, "resume": resume,
+        "overwrite": overwrite or None, "keep_checkpoints": keep_checkpoints or None,
         "loss_params": loss_params or None,
     }
     cfg = RMTrainConfig.from_sources(config, overrides)
-    summary = train_reward_model(cfg)
+    with output_folder(cfg.out, [*cfg.data, *cfg.eval_data], writes=("config.json", "model.safetensors", "manifest.json")):
+        summary = train_reward_model(cfg)
+    if summary.get("already_finished"):
+        print(f"{cfg.out} already holds this run, finished with the same settings and data: nothing to train "
+              "(--overwrite trains it again)", file=sys.stderr)
+        return
     ev = summary["eval"]
     tail = f"; held-out accuracy {ev['accuracy']:.3f}, mean margin {ev['margin']:.3f}" if ev else ""
     print(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}{tail}", file=sys.stderr)

@@ -14,6 +14,7 @@ import yaml
 
 from rewardkit.errors import RewardkitError
 from rewardkit.train.losses import LOSSES, LossParams
+from rewardkit.typed import ConfigFieldError, check_fields
 
 
 @dataclass
@@ -24,7 +25,8 @@ class RMTrainConfig:
         model: backbone: ``minilm``, ``smollm2``, a local folder or a Hugging Face Hub id; any
             ``AutoModelForSequenceClassification``-compatible model (a scalar head is added).
         data: training files (any format `rewardkit.data.io` reads).
-        out: output folder; the final model lands here, checkpoints under ``out/checkpoints``.
+        out: output folder (required); the final model lands here, checkpoints under
+            ``out/checkpoints`` (removed when the run finishes unless ``keep_checkpoints``).
         eval_data: held-out files; accuracy and mean margin on them are logged.
         loss: one of the eight losses in `rewardkit.train.losses`.
         loss_params: hyperparameters of the chosen loss (`LossParams`).
@@ -54,13 +56,18 @@ class RMTrainConfig:
             training sample) in the model config; scorers then report (r - mean) / std.
         invalid: ``error`` or ``skip`` for flawed pairs (empty/identical responses...); skipped
             pairs are counted in the manifest.
-        resume: continue from the last checkpoint in ``out/checkpoints`` if there is one.
+        resume: None (default): continue from the last checkpoint in ``out/checkpoints`` only if
+            it was written with the same settings and data, else refuse naming what differs;
+            True: continue from it even with other settings; False: never continue (refused
+            when checkpoints exist, unless ``overwrite``).
+        overwrite: remove an earlier run in ``out`` (model, checkpoints, manifest) and start over.
+        keep_checkpoints: keep ``out/checkpoints`` (optimizer state, ~5x the model) after the run.
         trust_remote_code: allow custom model code from the hub (off by default).
     """
 
     model: str = "minilm"
     data: list[str] = field(default_factory=list)
-    out: str = "runs/rm"
+    out: str = ""
     eval_data: list[str] = field(default_factory=list)
     loss: str = "bt"
     loss_params: LossParams = field(default_factory=LossParams)
@@ -88,16 +95,32 @@ class RMTrainConfig:
     gradient_checkpointing: bool = False
     normalize: bool = False
     invalid: str = "error"
-    resume: bool = True
+    resume: bool | None = None
+    overwrite: bool = False
+    keep_checkpoints: bool = False
     trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.loss_params, dict):
+            known = {f.name for f in fields(LossParams)}
+            unknown = sorted(set(self.loss_params) - known)
+            if unknown:
+                raise ConfigFieldError("loss_params", f"unknown settings {unknown}; known: {', '.join(sorted(known))}")
+            for key, value in self.loss_params.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ConfigFieldError(f"loss_params.{key}", f"expected a number, got {value!r}")
             self.loss_params = LossParams(**self.loss_params)
         if isinstance(self.data, str):
             self.data = [self.data]
         if isinstance(self.eval_data, str):
             self.eval_data = [self.eval_data]
+        check_fields(self)
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ConfigFieldError("max_steps", f"must be at least 1 (or -1 to train for `epochs`), got {self.max_steps}")
+        if self.save_total_limit < 1:
+            raise ConfigFieldError("save_total_limit", f"must be at least 1, got {self.save_total_limit}")
+        if not 0 <= self.warmup_ratio < 1 or self.weight_decay < 0:
+            raise RewardkitError("warmup_ratio must be in [0, 1) and weight_decay >= 0")
         if self.loss not in LOSSES:
             raise RewardkitError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
         if not self.data:
@@ -109,15 +132,28 @@ class RMTrainConfig:
         for name in ("batch_size", "length_buckets", "grad_accum", "max_length", "save_steps", "logging_steps"):
             if getattr(self, name) < 1:
                 raise RewardkitError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.max_steps < 1 and self.epochs <= 0:
+        if self.max_steps == -1 and self.epochs <= 0:
             raise RewardkitError("give max_steps > 0 or epochs > 0")
         if self.learning_rate <= 0:
             raise RewardkitError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.attn_implementation not in (None, "eager", "sdpa", "flash_attention_2", "flex_attention"):
             raise RewardkitError(f"unknown attn_implementation {self.attn_implementation!r}")
+        if not self.out:
+            raise ConfigFieldError("out", "give the output folder with --out DIR (or out: in the config file)")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    # settings that do not change what a run trains: they may differ between a run and its resume
+    BOOKKEEPING = frozenset({"out", "resume", "overwrite", "keep_checkpoints", "logging_steps", "save_steps",
+                             "save_total_limit", "eval_steps"})
+
+    def differences(self, saved: dict[str, Any]) -> list[str]:
+        """The settings that differ from a saved run's config, as ``name: old -> new``."""
+        mine = self.to_dict()
+        return [f"{k}: {saved.get(k)!r} -> {mine[k]!r}" for k in sorted(mine)
+                if k not in self.BOOKKEEPING and _plain(saved.get(k)) != _plain(mine[k])]
+
 
     @classmethod
     def from_sources(cls, yaml_path: str | Path | None, overrides: dict[str, Any]) -> "RMTrainConfig":
@@ -146,4 +182,13 @@ class RMTrainConfig:
         try:
             return cls(**values)
         except TypeError as e:
-            raise RewardkitError(f"bad config: {e}") from None
+            raise RewardkitError(f"{yaml_path or 'config'}: {e}") from None
+        except ConfigFieldError as e:
+            raise RewardkitError(f"{yaml_path}: {e}" if yaml_path else str(e)) from None
+
+
+def _plain(value: Any) -> Any:
+    """A value as it reads back from JSON (tuples as lists, paths as strings)."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))

@@ -11,7 +11,6 @@ folder (safetensors) plus ``manifest.json``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -20,7 +19,6 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import EvalPrediction, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
 
 from rewardkit.data.chat import ChatFormatter
 from rewardkit.data.io import ReadReport, load_pairs
@@ -233,9 +231,20 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     """Train, save the model to ``config.out``, and return the summary written to the manifest."""
     from rewardkit.manifest import build_manifest, write_manifest
 
+    from rewardkit.errors import DataError
+    from rewardkit.train.runs import finish_run, input_hashes, plan_run, record_run
+
+    hashes = input_hashes(config)
+    plan = plan_run(config, hashes)
+    if plan.finished is not None:  # the same settings and data were trained to the end already
+        return {**plan.finished.get("result", {}), "already_finished": True}
     torch.manual_seed(config.seed)
     train_pairs, train_report = _read(config.data, config.invalid)
+    if not train_pairs:
+        raise DataError(f"no training pairs in {', '.join(config.data)} ({train_report.summary()})")
     eval_pairs, eval_report = _read(config.eval_data, config.invalid) if config.eval_data else ([], ReadReport())
+    if config.eval_data and not eval_pairs:
+        raise DataError(f"no evaluation pairs in {', '.join(config.eval_data)} ({eval_report.summary()})")
     model, tokenizer = load_sequence_classifier(
         config.model, attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code
     )
@@ -261,7 +270,9 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         length_buckets=config.length_buckets,
     )
     trainer.remove_callback(PrinterCallback)  # our callback prints the logs
-    last = get_last_checkpoint(args.output_dir) if config.resume and os.path.isdir(args.output_dir) else None
+    last = plan.resume_from
+    if trainer.is_world_process_zero():
+        record_run(config, hashes)
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - started
@@ -297,4 +308,5 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
             "truncation": {"train": train_enc.truncation.to_dict(), "eval": eval_enc.truncation.to_dict() if eval_enc else None},
         }
         write_manifest(out, build_manifest("train rm", config.to_dict(), [*config.data, *config.eval_data], counts, result=summary))
+        finish_run(config)
     return summary
