@@ -6,8 +6,8 @@ Every command that writes calls one of these before it reads a model or a row:
   be a folder or one of the inputs, and its folder must be writable;
 * `output_folder` for an output folder (``eval``, ``judge``, ``train rm``, ``curate``...): the
   same checks, then a context in which the run writes. If the run fails with bad input or usage
-  (a `RewardkitError`) in a folder it created, the folder is removed: nothing is left behind.
-  Any other failure (an interrupt, a bug) leaves what was written, which may be worth keeping
+  (a `RewardkitError`) in a folder it created, the folder is removed: nothing is left behind; a
+  folder that existed is left as it was (an earlier run's results stay valid). Any other failure (an interrupt, a bug) leaves what was written, which may be worth keeping
   (training checkpoints), with a ``FAILED`` file saying why; the next successful run removes it.
   So a folder either holds a finished run (its ``manifest.json``, written last), or says FAILED.
 
@@ -95,8 +95,9 @@ def output_folder(out: str | os.PathLike, inputs: Iterable[str | os.PathLike] = 
     try:
         yield folder
     except BaseException as e:
-        if isinstance(e, RewardkitError) and not existed:
-            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(e, RewardkitError):  # refused for bad input or usage: nothing of this run is worth keeping
+            if not existed:
+                shutil.rmtree(folder, ignore_errors=True)
         else:
             reason = "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else f"{type(e).__name__}: {e}"
             try:

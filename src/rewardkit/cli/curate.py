@@ -33,20 +33,29 @@ def _finish(report: dict[str, Any], out: Path) -> None:
 
 def _run(config: Any, out: Path, config_path: str | None = None) -> None:
     from rewardkit.curate.pipeline import run_curation
+    from rewardkit.outputs import output_folder
 
-    with progress_for("curating (pairs written)") as advance:
-        report = run_curation(config, out, on_pair=advance, config_path=config_path)
+    inputs = [s.path for s in config.sources] + [p for step in config.steps for p in getattr(step, "against", None) or []]
+    with output_folder(out, inputs, writes=(config.output, "report.md", "report.json", "manifest.json")):
+        with progress_for("curating (pairs written)") as advance:
+            report = run_curation(config, out, on_pair=advance, config_path=config_path)
     _finish(report, out)
 
 
-def _single(data: list[str], out: Path, step: str, settings: dict[str, Any], *, stats_tokenizer: str,
+INVALID_HELP = ("Rows that are not valid pairs: error (stop, naming file, line and field) or skip (remove, counted "
+                "by reason in the report).")
+
+
+def _single(data: list[str], out: Path, step: str, settings: dict[str, Any], *, stats_tokenizer: str, invalid: str,
             format: str | None = None, sources: dict[str, Any] | None = None, seed: int = 0) -> None:
+    from rewardkit.cli.options import invalid_policy
     from rewardkit.curate.mixture import Source
     from rewardkit.curate.pipeline import CurateConfig, build_step
 
+    invalid_policy(invalid, ("error", "skip"))
     steps = [build_step(step, {k: v for k, v in settings.items() if v is not None})] if step != "mixture" else []
     src = [Source(path=p, format=format, **(sources or {})) for p in data]
-    _run(CurateConfig(sources=src, steps=steps, stats_tokenizer=stats_tokenizer, seed=seed), out)
+    _run(CurateConfig(sources=src, steps=steps, stats_tokenizer=stats_tokenizer, seed=seed, invalid=invalid), out)
 
 
 @app.command("run")
@@ -69,9 +78,10 @@ def mixture(
     seed: int = typer.Option(0, "--seed"),
     format: Optional[str] = typer.Option(None, "--format", help="Row format (default: detected)."),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
+    invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
     """Mix sources with per-source caps and weights; invalid rows are removed and counted."""
-    _single(data, out, "mixture", {}, stats_tokenizer=stats_tokenizer, format=format, sources={"cap": cap, "weight": weight}, seed=seed)
+    _single(data, out, "mixture", {}, stats_tokenizer=stats_tokenizer, invalid=invalid, format=format, sources={"cap": cap, "weight": weight}, seed=seed)
 
 
 @app.command()
@@ -82,9 +92,10 @@ def dedup(
     exact: bool = typer.Option(True, "--exact/--no-exact", help="Remove exact duplicate pairs."),
     shingle: int = typer.Option(3, "--shingle", min=1, help="Words per shingle."),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
+    invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
     """Remove exact duplicate pairs and pairs whose prompt nearly duplicates an earlier prompt."""
-    _single(data, out, "dedup", {"threshold": threshold or None, "exact": exact, "shingle": shingle}, stats_tokenizer=stats_tokenizer)
+    _single(data, out, "dedup", {"threshold": threshold or None, "exact": exact, "shingle": shingle}, stats_tokenizer=stats_tokenizer, invalid=invalid)
 
 
 @app.command()
@@ -95,9 +106,10 @@ def decontaminate(
     ngram: int = typer.Option(8, "--ngram", min=1, help="Word n-gram size (8: the paper's 'more than 7-gram')."),
     sample: int = typer.Option(25, "--sample", min=0, help="Matches kept in the report for inspection."),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
+    invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
     """Remove pairs whose prompt shares an n-gram with, or equals, a benchmark prompt (normalised)."""
-    _single(data, out, "decontaminate", {"against": against, "ngram": ngram, "sample": sample}, stats_tokenizer=stats_tokenizer)
+    _single(data, out, "decontaminate", {"against": against, "ngram": ngram, "sample": sample}, stats_tokenizer=stats_tokenizer, invalid=invalid)
 
 
 def _offsets(values: list[str]) -> dict[str, float]:
@@ -128,12 +140,13 @@ def select(
     source: list[str] = typer.Option([], "--source", help="Only select within these sources (others pass); repeatable."),
     missing: str = typer.Option("error", "--missing", help="Pairs without the score: error, drop or keep."),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
+    invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
     """Keep the top pairs by an external score within each category (math, code, other)."""
     _single(data, out, "select", {
         "score": score, "from_field": from_field, "center": center, "top_k": top_k, "top_fraction": top_fraction,
         "offsets": _offsets(offset), "offset_field": offset_field, "tagger": tagger, "sources": source or None, "missing": missing,
-    }, stats_tokenizer=stats_tokenizer)
+    }, stats_tokenizer=stats_tokenizer, invalid=invalid)
 
 
 @app.command()
@@ -147,10 +160,11 @@ def consistency(
     max_length: int = typer.Option(512, "--max-length", min=8),
     bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help="bf16 autocast for scoring (default: fp32)."),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
+    invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
     """Keep pairs a reward model agrees with (to train that model on the other sources, use a config)."""
     _single(data, out, "consistency", {"model": model, "margin": margin, "sources": source or None, "batch_size": batch_size,
-                                       "max_length": max_length, "bf16": bf16}, stats_tokenizer=stats_tokenizer)
+                                       "max_length": max_length, "bf16": bf16}, stats_tokenizer=stats_tokenizer, invalid=invalid)
 
 
 @app.command()
@@ -162,6 +176,7 @@ def balance(
     source: list[str] = typer.Option([], "--source", help="Only balance these sources; repeatable."),
     seed: int = typer.Option(0, "--seed"),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
+    invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
     """Balance pairs whose chosen answer is longer against those where it is shorter, per source."""
-    _single(data, out, "balance", {"ratio": ratio, "unit": unit, "sources": source or None, "seed": seed}, stats_tokenizer=stats_tokenizer)
+    _single(data, out, "balance", {"ratio": ratio, "unit": unit, "sources": source or None, "seed": seed}, stats_tokenizer=stats_tokenizer, invalid=invalid)

@@ -24,8 +24,9 @@ from typing import Any
 
 from rewardkit.curate.report import StepReport
 from rewardkit.curate.text import ngrams, user_texts, words
-from rewardkit.data.io import read_pairs
+from rewardkit.data.io import ReadReport, read_pairs
 from rewardkit.data.schema import PreferencePair
+from rewardkit.errors import DataError
 
 _CACHE_LIMIT = 1_000_000
 
@@ -63,9 +64,17 @@ class BenchmarkIndex:
     def from_files(cls, paths: Sequence[str], n: int = 8) -> "BenchmarkIndex":
         """Every user turn of every pair in `paths` (any supported format), each distinct text once."""
         seen: dict[str, str] = {}
-        for pair in read_pairs(list(paths), invalid="keep"):
+        report = ReadReport()
+        # keep: a benchmark pair with an empty response still has a prompt to protect
+        for pair in read_pairs(list(paths), invalid="keep", report=report):
             for text in user_texts(pair):
                 seen.setdefault(text, pair.subset or pair.source)
+        if report.skipped:
+            # a benchmark row that cannot be read is a prompt that would leak into training unseen
+            raise DataError(f"{', '.join(paths)}: {report.summary()}: the prompts of unreadable benchmark rows cannot be "
+                            "decontaminated; fix them (`rewardkit data stats --invalid error FILE` names each line)")
+        if not seen:
+            raise DataError(f"{', '.join(paths)}: no benchmark prompts to decontaminate against")
         return cls(list(seen), n, list(seen.values()))
 
     def match(self, texts: Iterable[str]) -> Match | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from rewardkit.data.containers import write_text_atomic
 from rewardkit.data.io import write_pairs
 from rewardkit.data.schema import PreferencePair
 from rewardkit.data.stats import CHUNK, SourceStats, StatsReport, TokenCounter, accumulate
-from rewardkit.errors import RewardkitError
+from rewardkit.errors import DataError, RewardkitError
 from rewardkit.manifest import build_manifest, write_manifest
 
 STEPS: dict[str, type] = {
@@ -100,6 +101,8 @@ class CurateConfig:
             raise RewardkitError("curate needs at least one source")
         if self.invalid not in ("skip", "error"):
             raise RewardkitError(f"invalid must be skip or error, not {self.invalid!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise RewardkitError(f"field 'seed': expected an integer, got {self.seed!r}")
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "config") -> "CurateConfig":
@@ -198,7 +201,14 @@ def run_curation(config: CurateConfig, out: str | Path, *, on_pair: Any = None, 
                 on_pair(1)
             yield pair
 
-    written = write_pairs(counted(), str(out / config.output))
+    try:
+        written = write_pairs(counted(), str(out / config.output))
+    finally:
+        # the steps' spill files (pairs waiting for selection, balancing, the consistency RM):
+        # temporary, and as large as the data
+        shutil.rmtree(out / "work", ignore_errors=True)
+    if reports[0].pairs_in == 0:
+        raise DataError(f"no pairs in {', '.join(s.path for s in config.sources)}: nothing to curate")
     for r in reports:
         r.check()
     for a, b in zip(reports, reports[1:]):

@@ -129,7 +129,7 @@ def plot_mixture(before: dict[str, int], after: dict[str, int], path: Any) -> No
                autopct=lambda p: f"{p:.1f}%" if p >= 3 else "", pctdistance=0.75, wedgeprops={"linewidth": 1, "edgecolor": "white"})
     fig.legend([plt.Rectangle((0, 0), 1, 1, color=colors[s]) for s in sources],
                [f"{s} ({before.get(s, 0):,} -> {after.get(s, 0):,})" for s in sources],
-               loc="lower center", ncol=min(2, len(sources)), fontsize=9, frameon=False)
+               loc="lower center", ncol=max(1, min(2, len(sources))), fontsize=9, frameon=False)
     fig.suptitle("Preference data mixture by source")
     fig.tight_layout(rect=(0, 0.08 + 0.03 * ((len(sources) + 1) // 2), 1, 1))
     with atomic_path(path) as tmp:

@@ -66,7 +66,11 @@ def output_container(path: str) -> str:
     for suffix, kind in ((".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".jsonl", "jsonl"), (".json", "json"), (".parquet", "parquet")):
         if lower.endswith(suffix):
             return kind
-    raise DataError(f"cannot tell the container to write from the name; end it in {', '.join(SUFFIXES)}", path=path)
+    if os.path.isdir(path):
+        raise DataError(f"is a directory; give a file ending in {', '.join(SUFFIXES)}", path=path)
+    suffix = Path(path).suffix
+    what = f"unsupported container {suffix!r}" if suffix else "no file suffix to tell the container from"
+    raise DataError(f"{what}; end the output's name in {', '.join(SUFFIXES)}", path=path)
 
 
 def iter_rows(path: str) -> Iterator[tuple[int, Any]]:

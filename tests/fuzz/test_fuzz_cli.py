@@ -1,0 +1,171 @@
+"""The property every command keeps on bad input (issue 15): it ends in exit 0 with its output,
+or exit 2 with one line ``rewardkit: error: ...``; never a traceback (exit 1 is a bug), never a
+changed input, and nothing left behind in a new output folder when it fails.
+
+Each test drives one entry point with generated files and option values. The ``fast`` profile
+runs in CI; ``REWARDKIT_FUZZ=long`` runs many more cases (see conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rewardkit.cli.main import main
+from tests.fuzz.strategies import data_files, ints, policies
+
+CASES: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_cases():
+    yield
+    if CASES:
+        print("\nfuzz cases per entry point: " + ", ".join(f"{k} {v}" for k, v in sorted(CASES.items())))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check(name: str, build) -> None:  # noqa: ANN001 - build(folder) -> (args, inputs, out)
+    """Run one generated case in a fresh folder and assert the property."""
+    CASES[name] = CASES.get(name, 0) + 1
+    folder = Path(tempfile.mkdtemp(prefix="rk-fuzz-"))
+    try:
+        args, inputs, out = build(folder)
+        before = {p: _digest(p) for p in inputs}
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main([str(a) for a in args])
+        text = err.getvalue()
+        assert "Traceback" not in text, text
+        assert code in (0, 2), f"exit {code} for {args}:\n{text}"
+        if code == 2:
+            errors = [line for line in text.splitlines() if line.startswith("rewardkit: error: ")]
+            assert len(errors) == 1, text
+            assert not out.exists(), f"a failed run left {sorted(p.name for p in out.rglob('*'))}"
+        else:
+            assert out.exists()
+        assert {p: _digest(p) for p in inputs} == before, "an input was modified"
+        leftovers = [p.name for p in folder.rglob(".*.tmp-*")]
+        assert not leftovers, leftovers
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write(folder: Path, name: str, spec: tuple[str, bytes]) -> Path:
+    suffix, content = spec
+    path = folder / f"{name}{suffix}"
+    path.write_bytes(content)
+    return path
+
+
+@given(spec=data_files(), to=st.sampled_from(["rewardkit", "trl", "hh", "rewardbench", "skywork", "bogus"]),
+       invalid=policies, out_suffix=st.sampled_from([".jsonl", ".json", ".parquet", ".jsonl.gz", ".csv", ""]))
+def test_data_convert(spec, to, invalid, out_suffix):
+    def build(folder):
+        src = _write(folder, "in", spec)
+        out = folder / f"out{out_suffix}"
+        return ["data", "convert", src, out, "--to", to, "--invalid", invalid], [src], out
+    check("data convert", build)
+
+
+@given(spec=data_files(), invalid=policies)
+@settings(max_examples=10)
+def test_data_stats(spec, invalid):
+    def build(folder):
+        src = _write(folder, "in", spec)
+        return ["data", "stats", src, "--invalid", invalid, "--json"], [src], folder / "never"
+    CASES["data stats"] = CASES.get("data stats", 0) + 1
+    folder = Path(tempfile.mkdtemp(prefix="rk-fuzz-"))
+    try:
+        args, inputs, _ = build(folder)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main([str(a) for a in args])
+        assert code in (0, 2) and "Traceback" not in err.getvalue(), err.getvalue()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@given(spec=data_files(), second=st.one_of(st.none(), data_files()), batch=ints, invalid=policies,
+       model=st.sampled_from(["length", "shortest", "random", "random:x"]))
+def test_score(spec, second, batch, invalid, model):
+    def build(folder):
+        inputs = [_write(folder, "a", spec)] + ([_write(folder, "b", second)] if second else [])
+        out = folder / "o" / "scores.jsonl"
+        return (["score", "--model", model, "--data", *inputs, "--out", out, "--batch-size", batch, "--invalid", invalid],
+                inputs, out.parent)
+    check("score", build)
+
+
+@given(spec=data_files(), bootstrap=ints, invalid=policies, limit=st.one_of(st.none(), ints))
+@settings(max_examples=8)
+def test_eval(spec, bootstrap, invalid, limit):
+    def build(folder):
+        src = _write(folder, "bench", spec)
+        out = folder / "eval"
+        extra = ["--limit", limit] if limit is not None else []
+        return (["eval", "--model", "length", "--data", src, "--out", out, "--no-baselines", "--bootstrap", bootstrap,
+                 "--invalid", invalid, *extra], [src], out)
+    check("eval", build)
+
+
+@given(spec=data_files(), bench=data_files(), ngram=ints, invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=8)
+def test_curate_decontaminate(spec, bench, ngram, invalid):
+    def build(folder):
+        src, against = _write(folder, "train", spec), _write(folder, "bench", bench)
+        out = folder / "cur"
+        return (["curate", "decontaminate", "--data", src, "--against", against, "--out", out, "--ngram", ngram,
+                 "--stats-tokenizer", "words", "--invalid", invalid], [src, against], out)
+    check("curate decontaminate", build)
+
+
+@given(spec=data_files(), steps=ints, batch=ints, invalid=policies)
+@settings(max_examples=6)
+def test_train_rm(tiny_bert, spec, steps, batch, invalid):
+    def build(folder):
+        src = _write(folder, "train", spec)
+        out = folder / "rm"
+        return (["train", "rm", "--model", tiny_bert, "--data", src, "--out", out, "--max-steps", steps, "--batch-size", batch,
+                 "--invalid", invalid, "--max-length", "32", "--no-bf16"], [src], out)
+    check("train rm", build)
+
+
+@given(spec=data_files(), mode=st.sampled_from(["generate", "logprob", "bogus"]),
+       orders=st.sampled_from(["both", "random", "given", "nope"]), invalid=policies)
+@settings(max_examples=6)
+def test_judge(tiny_judge, spec, mode, orders, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "judge"
+        return (["judge", "--model", tiny_judge, "--template", "skywork-critic", "--data", src, "--out", out, "--mode", mode,
+                 "--orders", orders, "--invalid", invalid, "--limit", "1", "--max-new-tokens", "2"], [src], out)
+    check("judge", build)
+
+
+@given(results=st.lists(st.one_of(st.dictionaries(st.sampled_from(["model", "subsets", "sections", "score", "alpacaeval-easy"]),
+                                                  st.one_of(st.floats(-2, 200), st.text(max_size=4), st.none(),
+                                                            st.dictionaries(st.text(max_size=3), st.floats(-1, 2)))),
+                                  st.binary(max_size=20)), min_size=1, max_size=3))
+def test_eval_compare(results):
+    import json
+
+    def build(folder):
+        paths = []
+        for i, r in enumerate(results):
+            p = folder / f"r{i}.json"
+            p.write_bytes(r if isinstance(r, bytes) else json.dumps(r).encode())
+            paths.append(p)
+        out = folder / "board.md"
+        return ["eval", "--compare", *paths, "--out", out], paths, out
+    check("eval --compare", build)
