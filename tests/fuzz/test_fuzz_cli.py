@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rewardkit.cli.main import main
+from tests.fuzz.conftest import budget
 from tests.fuzz.strategies import data_files, ints, policies
 
 CASES: dict[str, int] = {}
@@ -79,7 +80,7 @@ def test_data_convert(spec, to, invalid, out_suffix):
 
 
 @given(spec=data_files(), invalid=policies)
-@settings(max_examples=10)
+@settings(max_examples=budget(10))
 def test_data_stats(spec, invalid):
     def build(folder):
         src = _write(folder, "in", spec)
@@ -108,7 +109,7 @@ def test_score(spec, second, batch, invalid, model):
 
 
 @given(spec=data_files(), bootstrap=ints, invalid=policies, limit=st.one_of(st.none(), ints))
-@settings(max_examples=8)
+@settings(max_examples=budget(8))
 def test_eval(spec, bootstrap, invalid, limit):
     def build(folder):
         src = _write(folder, "bench", spec)
@@ -120,7 +121,7 @@ def test_eval(spec, bootstrap, invalid, limit):
 
 
 @given(spec=data_files(), bench=data_files(), ngram=ints, invalid=st.sampled_from(["error", "skip", "keep"]))
-@settings(max_examples=8)
+@settings(max_examples=budget(8))
 def test_curate_decontaminate(spec, bench, ngram, invalid):
     def build(folder):
         src, against = _write(folder, "train", spec), _write(folder, "bench", bench)
@@ -131,7 +132,7 @@ def test_curate_decontaminate(spec, bench, ngram, invalid):
 
 
 @given(spec=data_files(), steps=ints, batch=ints, invalid=policies)
-@settings(max_examples=6)
+@settings(max_examples=budget(6))
 def test_train_rm(tiny_bert, spec, steps, batch, invalid):
     def build(folder):
         src = _write(folder, "train", spec)
@@ -143,7 +144,7 @@ def test_train_rm(tiny_bert, spec, steps, batch, invalid):
 
 @given(spec=data_files(), mode=st.sampled_from(["generate", "logprob", "bogus"]),
        orders=st.sampled_from(["both", "random", "given", "nope"]), invalid=policies)
-@settings(max_examples=6)
+@settings(max_examples=budget(6))
 def test_judge(tiny_judge, spec, mode, orders, invalid):
     def build(folder):
         src = _write(folder, "pairs", spec)

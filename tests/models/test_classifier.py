@@ -19,8 +19,8 @@ def test_decoder_without_pad_token_gets_eos_and_right_padding(tiny_llama):
 
 
 def test_decoder_scores_do_not_depend_on_batch_or_padding(tiny_llama):
-    one = ClassifierScorer.load(tiny_llama, batch_size=1, device="cpu").score(CONVS)
-    three = ClassifierScorer.load(tiny_llama, batch_size=3, device="cpu").score(CONVS)
+    one = ClassifierScorer.load(tiny_llama, batch_size=1, device="cpu", dtype="float32").score(CONVS)
+    three = ClassifierScorer.load(tiny_llama, batch_size=3, device="cpu", dtype="float32").score(CONVS)
     assert three == pytest.approx(one, abs=1e-5)
     assert len(set(round(x, 6) for x in one)) == 3  # different conversations, different rewards
 

@@ -122,7 +122,7 @@ def test_verdict_tokens_find_the_first_differing_position():
 
 @pytest.fixture(scope="module")
 def backend(tiny_judge):
-    return TransformersBackend(tiny_judge, batch_size=3)
+    return TransformersBackend(tiny_judge, batch_size=3, bf16=False)  # exact fp32, compared with a plain forward pass
 
 
 def test_transformers_logprobs_equal_an_unpadded_forward_pass(backend):

@@ -57,16 +57,16 @@ def test_saved_folder_scores_the_same_in_plain_transformers(trained, synth_dir):
     enc = tok([a for a, _ in texts], [b for _, b in texts], padding=True, return_tensors="pt")  # no truncation at 512
     with torch.no_grad():
         plain = model(**enc).logits[:, 0].tolist()
-    ours = ClassifierScorer.load(str(out), batch_size=5, max_length=512).score([(p.prompt, p.chosen) for p in pairs])
+    ours = ClassifierScorer.load(str(out), dtype="float32", batch_size=5, max_length=512).score([(p.prompt, p.chosen) for p in pairs])
     assert ours == pytest.approx(plain, abs=1e-5)
 
 
 def test_scores_do_not_depend_on_batch_size_or_order(trained, synth_dir):
     out, _ = trained
     convs = pair_conversations(load_pairs(str(synth_dir / "test.jsonl"))[:20])
-    base = ClassifierScorer.load(str(out), batch_size=1).score(convs)
-    assert ClassifierScorer.load(str(out), batch_size=7).score(convs) == pytest.approx(base, abs=1e-5)
-    rev = ClassifierScorer.load(str(out), batch_size=16).score(convs[::-1])
+    base = ClassifierScorer.load(str(out), dtype="float32", batch_size=1).score(convs)
+    assert ClassifierScorer.load(str(out), dtype="float32", batch_size=7).score(convs) == pytest.approx(base, abs=1e-5)
+    rev = ClassifierScorer.load(str(out), dtype="float32", batch_size=16).score(convs[::-1])
     assert rev[::-1] == pytest.approx(base, abs=1e-5)
 
 
@@ -76,8 +76,8 @@ def test_normalization_is_stored_and_applied(tiny_bert, synth_dir, tmp_path):
     stored = json.loads((tmp_path / "config.json").read_text())["rewardkit"]["normalization"]
     assert stored == {"mean": summary["normalization"]["mean"], "std": summary["normalization"]["std"]}
     convs = pair_conversations(load_pairs(str(synth_dir / "test.jsonl")))
-    raw = ClassifierScorer.load(str(tmp_path), normalize=False).score(convs)
-    norm = ClassifierScorer.load(str(tmp_path)).score(convs)
+    raw = ClassifierScorer.load(str(tmp_path), dtype="float32", normalize=False).score(convs)
+    norm = ClassifierScorer.load(str(tmp_path), dtype="float32").score(convs)
     assert norm == pytest.approx([(r - stored["mean"]) / stored["std"] for r in raw], abs=1e-6)
     # normalised on this very set: mean 0, std 1 (stats were taken on its first 1024 pairs = all 60)
     assert sum(norm) / len(norm) == pytest.approx(0, abs=1e-4)

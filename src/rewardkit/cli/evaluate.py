@@ -10,7 +10,18 @@ from typing import Optional
 
 import typer
 
-from rewardkit.cli.options import INVALID_HELP, UNTRAINED_HELP, choice, invalid_policy
+from rewardkit.cli.options import (
+    ATTN_HELP,
+    BF16_HELP,
+    DEVICE_MAP_HELP,
+    DTYPE_HELP,
+    INVALID_HELP,
+    REMOTE_CODE_HELP,
+    UNTRAINED_HELP,
+    choice,
+    invalid_policy,
+    load_options,
+)
 from rewardkit.console import console
 from rewardkit.errors import RewardkitError
 
@@ -22,7 +33,11 @@ def eval_command(
     compare: Optional[list[str]] = typer.Option(None, help="results.json files to put side by side (no evaluation)."),
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also evaluate length, shortest and random."),
     batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass."),
-    bf16: bool = typer.Option(False, "--bf16/--no-bf16", help="bf16 autocast for the model."),
+    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    device_map: Optional[str] = typer.Option(None, "--device-map", help=DEVICE_MAP_HELP),
+    attn_implementation: Optional[str] = typer.Option(None, "--attn-implementation", help=ATTN_HELP),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=REMOTE_CODE_HELP),
+    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help=BF16_HELP),
     max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (default: the model's, else 512)."),
     bootstrap: int = typer.Option(1000, min=0, help="Bootstrap rounds for the confidence intervals (0: none)."),
     invalid: str = typer.Option("error", help=INVALID_HELP),
@@ -68,7 +83,10 @@ def eval_command(
     invalid_policy(invalid, INVALID_POLICIES)
     choice(judge_mode, MODES, "--judge-mode")
     choice(judge_orders, ORDERS, "--judge-orders")
-    options = EvalOptions(baselines=baselines, batch_size=batch_size, bf16=bf16, max_length=max_length, bootstrap=bootstrap,
+    load_options(dtype, device_map, attn_implementation, trust_remote_code, bf16)
+    options = EvalOptions(baselines=baselines, batch_size=batch_size, dtype=dtype, device_map=device_map,
+                          attn_implementation=attn_implementation, trust_remote_code=trust_remote_code, bf16=bf16,
+                          max_length=max_length, bootstrap=bootstrap,
                           invalid=invalid, allow_untrained_head=allow_untrained_head, judge_mode=judge_mode,
                           judge_orders=judge_orders, judge_cache=str(cache) if cache else None, limit=limit,
                           concurrency=concurrency, timeout=timeout, api_key=os.environ.get(api_key_env))

@@ -11,7 +11,18 @@ from typing import Any, Optional
 
 import typer
 
-from rewardkit.cli.options import INVALID_HELP, choice, invalid_policy, no_pairs
+from rewardkit.cli.options import (
+    ATTN_HELP,
+    BF16_HELP,
+    DEVICE_MAP_HELP,
+    DTYPE_HELP,
+    INVALID_HELP,
+    REMOTE_CODE_HELP,
+    choice,
+    invalid_policy,
+    load_options,
+    no_pairs,
+)
 from rewardkit.console import progress_for
 
 _AB = {"first": "A", "second": "B", "tie": "tie", "unparsed": "unparsed"}
@@ -53,7 +64,11 @@ def judge(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Judge only the first N pairs."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Prompts per forward pass (transformers backend)."),
     max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", min=1, help="Override the template's generation budget."),
-    bf16: bool = typer.Option(False, "--bf16/--no-bf16", help="bf16 autocast (transformers backend)."),
+    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    device_map: Optional[str] = typer.Option(None, "--device-map", help=DEVICE_MAP_HELP),
+    attn_implementation: Optional[str] = typer.Option(None, "--attn-implementation", help=ATTN_HELP),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=REMOTE_CODE_HELP),
+    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help=BF16_HELP),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Requests in flight (OpenAI backend)."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.001, help="Seconds per request (OpenAI backend)."),
     max_retries: int = typer.Option(5, "--max-retries", min=0, help="Retries with exponential backoff (OpenAI backend)."),
@@ -76,6 +91,7 @@ def judge(
     choice(orders, ORDERS, "--orders")
     choice(verdict, VERDICT_FORMATS, "--verdict")
     invalid_policy(invalid)
+    loading = load_options(dtype, device_map, attn_implementation, trust_remote_code, bf16)
     load_template(template, verdict=verdict)  # a bad template fails before the model loads
     hf_logging.disable_progress_bar()
     report = ReadReport()
@@ -84,11 +100,11 @@ def judge(
     if not pairs:
         raise DataError(no_pairs(data, report))
     with output_folder(out, data, writes=("verdicts.jsonl", "summary.json", "manifest.json")):
-        _judge(pairs, report, data, out, model, template, mode, orders, verdict, limit, batch_size, max_new_tokens, bf16,
+        _judge(pairs, report, data, out, model, template, mode, orders, verdict, limit, batch_size, max_new_tokens, loading,
                concurrency, timeout, max_retries, cache, seed, api_key_env)
 
 
-def _judge(pairs, report, data, out, model, template, mode, orders, verdict, limit, batch_size, max_new_tokens, bf16,  # noqa: ANN001
+def _judge(pairs, report, data, out, model, template, mode, orders, verdict, limit, batch_size, max_new_tokens, loading,  # noqa: ANN001
            concurrency, timeout, max_retries, cache, seed, api_key_env) -> None:
     import os
 
@@ -99,8 +115,8 @@ def _judge(pairs, report, data, out, model, template, mode, orders, verdict, lim
 
     store = ResponseCache(cache or out / "cache.sqlite")
     jg = load_judge(model, template, mode=mode, orders=orders, verdict=verdict, seed=seed, cache=store,
-                    max_new_tokens=max_new_tokens, batch_size=batch_size, bf16=bf16, concurrency=concurrency,
-                    timeout=timeout, max_retries=max_retries, api_key=os.environ.get(api_key_env))
+                    max_new_tokens=max_new_tokens, batch_size=batch_size, concurrency=concurrency,
+                    timeout=timeout, max_retries=max_retries, api_key=os.environ.get(api_key_env), **vars(loading))
     requests = len(pairs) * (2 if orders == "both" else 1)
     started = time.perf_counter()
     with progress_for(f"judging with {jg.name}", total=requests) as advance:
@@ -121,7 +137,8 @@ def _judge(pairs, report, data, out, model, template, mode, orders, verdict, lim
     }
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     config = {"model": model, "template": template, "mode": mode, "orders": orders, "verdict": verdict, "limit": limit,
-              "batch_size": batch_size, "max_new_tokens": max_new_tokens or jg.template.max_new_tokens, "bf16": bf16,
+              "batch_size": batch_size, "max_new_tokens": max_new_tokens or jg.template.max_new_tokens,
+              "loading": getattr(jg.backend, "load_options", None) or vars(loading),
               "seed": seed, "template_fingerprint": jg.template.fingerprint, "api_key_env": api_key_env}
     write_manifest(out, build_manifest("judge", config, data, {"read": report.to_dict(), "pairs": len(rows), "winners": winners}))
     store.close()

@@ -27,3 +27,22 @@ def no_pairs(paths: list[str], report) -> str:  # noqa: ANN001 - ReadReport
     """The message for an input with no pairs left to work on."""
     why = f" ({report.summary()})" if report.rows else ""
     return f"no pairs in {', '.join(paths)}{why}"
+
+
+DTYPE_HELP = ("Weights and compute: auto (the checkpoint's dtype on a GPU; bf16 autocast on a CPU that has fast bf16, "
+              "else fp32), bfloat16, float16, or float32 (exact scores).")
+DEVICE_MAP_HELP = "accelerate device map for big models: auto spreads the layers over the GPUs (default: one device)."
+ATTN_HELP = "Attention implementation: eager, sdpa, flash_attention_2 ... (Gemma-2 reward models need eager)."
+REMOTE_CODE_HELP = "Allow a hub model's own Python code to run (off by default)."
+BF16_HELP = "Force bf16 autocast on or off, whatever --dtype says (older flag)."
+
+
+def load_options(dtype: str, device_map: str | None, attn_implementation: str | None, trust_remote_code: bool,
+                 bf16: bool | None):  # noqa: ANN201 - LoadOptions, imported lazily
+    """`LoadOptions` from the flags, each checked (a usage error names the flag)."""
+    from rewardkit.models.loading import ATTN_IMPLEMENTATIONS, DTYPES, LoadOptions
+
+    choice(dtype, DTYPES, "--dtype")
+    choice(attn_implementation, tuple(a for a in ATTN_IMPLEMENTATIONS if a), "--attn-implementation")
+    return LoadOptions(dtype=dtype, device_map=device_map, attn_implementation=attn_implementation,
+                       trust_remote_code=trust_remote_code, bf16=bf16)

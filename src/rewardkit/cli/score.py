@@ -9,7 +9,18 @@ from typing import Optional
 
 import typer
 
-from rewardkit.cli.options import INVALID_HELP, UNTRAINED_HELP, invalid_policy, no_pairs
+from rewardkit.cli.options import (
+    ATTN_HELP,
+    BF16_HELP,
+    DEVICE_MAP_HELP,
+    DTYPE_HELP,
+    INVALID_HELP,
+    REMOTE_CODE_HELP,
+    UNTRAINED_HELP,
+    invalid_policy,
+    load_options,
+    no_pairs,
+)
 from rewardkit.console import progress_for
 
 
@@ -19,7 +30,11 @@ def score(
     out: str = typer.Option(..., help="Output file (.jsonl, .jsonl.gz, .json, .parquet): id, subset, source, chosen_reward, rejected_reward per pair."),
     batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass (batches are length-sorted)."),
     max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (default: the model's, else 512)."),
-    bf16: bool = typer.Option(False, "--bf16/--no-bf16", help="bf16 autocast (faster on CPUs with bf16; scores differ by ~1e-3)."),
+    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    device_map: Optional[str] = typer.Option(None, "--device-map", help=DEVICE_MAP_HELP),
+    attn_implementation: Optional[str] = typer.Option(None, "--attn-implementation", help=ATTN_HELP),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=REMOTE_CODE_HELP),
+    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help=BF16_HELP),
     normalize: bool = typer.Option(True, "--normalize/--raw", help="Apply the model's stored reward normalisation, if any."),
     format: Optional[str] = typer.Option(None, "--format", help="Row format of the data (default: detected)."),
     invalid: str = typer.Option("error", help=INVALID_HELP),
@@ -37,6 +52,7 @@ def score(
     from rewardkit.outputs import check_output_file
 
     invalid_policy(invalid)
+    options = load_options(dtype, device_map, attn_implementation, trust_remote_code, bf16)
     output_container(out)  # a supported container, before any work
     check_output_file(out, data)
     check_output_file(out + ".manifest.json", data)
@@ -46,8 +62,8 @@ def score(
     print(report.summary(), file=sys.stderr)
     if not pairs:
         raise DataError(no_pairs(data, report))
-    scorer = load_scorer(model, batch_size=batch_size, max_length=max_length, bf16=bf16, normalize=normalize,
-                         allow_untrained_head=allow_untrained_head)
+    scorer = load_scorer(model, batch_size=batch_size, max_length=max_length, normalize=normalize,
+                         allow_untrained_head=allow_untrained_head, **vars(options))
     convs = pair_conversations(pairs)
     started = time.perf_counter()
     with progress_for("scoring", total=len(convs)) as advance:
@@ -63,7 +79,8 @@ def score(
     counts = {"read": report.to_dict(), "pairs": n, "accuracy": accuracy, "seconds": seconds,
               "truncated_conversations": getattr(scorer, "truncated", 0),
               "normalization": getattr(scorer, "normalization", None)}
-    config = {"model": model, "data": data, "batch_size": batch_size, "max_length": max_length, "bf16": bf16,
-              "normalize": normalize, "invalid": invalid, "allow_untrained_head": allow_untrained_head}
+    config = {"model": model, "data": data, "batch_size": batch_size, "max_length": max_length, "normalize": normalize,
+              "invalid": invalid, "allow_untrained_head": allow_untrained_head,
+              "loading": getattr(scorer, "load_options", None) or vars(options)}
     write_text_atomic(out + ".manifest.json", json.dumps(build_manifest("score", config, data, counts), indent=2, default=str) + "\n")
     print(f"{n:,} pairs scored in {seconds:.1f} s -> {out}; chosen > rejected on {100 * accuracy:.1f}%", file=sys.stderr)

@@ -49,6 +49,9 @@ def train_rm(
     normalize: Optional[bool] = typer.Option(None, "--normalize/--no-normalize", help="Store reward mean/std in the model config."),
     invalid: Optional[str] = typer.Option(None, help="error or skip flawed pairs (counted, printed and in the manifest)." + _d("invalid")),
     attn_implementation: Optional[str] = typer.Option(None, help="eager, sdpa, ... (Gemma-2 RMs need eager)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="Weights: auto or float32 (fp32 master weights, bf16 autocast per --bf16), "
+                                        "or bfloat16 (bf16 weights: half the memory)." + _d("dtype")),
+    trust_remote_code: Optional[bool] = typer.Option(None, "--trust-remote-code", help="Allow a hub model's own Python code to run."),
     resume: Optional[bool] = typer.Option(None, "--resume/--no-resume", help="Continue OUT's unfinished run even with other settings / never continue it. "
                                           "Default: continue only with the same settings and data, else refuse naming what differs."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Remove an earlier run in OUT (model, checkpoints, manifest) and start over."),
@@ -73,7 +76,8 @@ def train_rm(
         "max_length": max_length, "template": template, "seed": seed, "save_steps": save_steps, "eval_steps": eval_steps,
         "logging_steps": logging_steps, "use_margin": use_margin, "center_rewards_coefficient": center_rewards,
         "normalize": normalize, "invalid": invalid, "attn_implementation": attn_implementation, "resume": resume,
-        "overwrite": overwrite or None, "keep_checkpoints": keep_checkpoints or None,
+        "overwrite": overwrite or None, "keep_checkpoints": keep_checkpoints or None, "dtype": dtype,
+        "trust_remote_code": trust_remote_code,
         "loss_params": loss_params or None,
     }
     cfg = RMTrainConfig.from_sources(config, overrides)

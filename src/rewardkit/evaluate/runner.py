@@ -23,7 +23,9 @@ class EvalOptions:
     Attributes:
         baselines: also evaluate length, shortest and random.
         batch_size: sequences (or judge prompts) per forward pass.
-        bf16: bf16 autocast for the model.
+        dtype, device_map, attn_implementation, trust_remote_code: how the model loads
+            (`rewardkit.models.loading.LoadOptions`; ``auto`` is bf16 where the hardware is fast at it).
+        bf16: force bf16 autocast on or off (None: ``dtype`` decides).
         max_length: tokens per conversation (None: the model's, else 512).
         bootstrap: bootstrap rounds for the confidence intervals (0: none).
         invalid: ``error``, ``skip`` or ``keep`` for flawed benchmark rows (`rewardkit.data.io`).
@@ -36,7 +38,11 @@ class EvalOptions:
 
     baselines: bool = True
     batch_size: int = 32
-    bf16: bool = False
+    dtype: str = "auto"
+    device_map: str | None = None
+    attn_implementation: str | None = None
+    trust_remote_code: bool = False
+    bf16: bool | None = None
     max_length: int | None = None
     bootstrap: int = 1000
     invalid: str = "error"
@@ -58,6 +64,7 @@ class EvalOptions:
                                      ("judge_orders", self.judge_orders, ORDERS)):
             if value not in allowed:
                 raise RewardkitError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        self.loading()  # checks dtype and attn_implementation
         for name in ("batch_size", "concurrency"):
             if getattr(self, name) < 1:
                 raise RewardkitError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -66,6 +73,12 @@ class EvalOptions:
 
     def manifest(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "api_key"}
+
+    def loading(self) -> Any:
+        from rewardkit.models.loading import LoadOptions
+
+        return LoadOptions(dtype=self.dtype, device_map=self.device_map, attn_implementation=self.attn_implementation,
+                           trust_remote_code=self.trust_remote_code, bf16=self.bf16)
 
 
 def load_model(spec: str, options: EvalOptions, out: Path) -> Any:
@@ -79,11 +92,11 @@ def load_model(spec: str, options: EvalOptions, out: Path) -> Any:
         template, judge_model = parse_judge_spec(spec)
         cache = ResponseCache(options.judge_cache or out / "cache.sqlite")
         return load_judge(judge_model, template, mode=options.judge_mode, orders=options.judge_orders, cache=cache,
-                          batch_size=options.batch_size, bf16=options.bf16, max_length=options.max_length,
-                          concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
-                          api_key=options.api_key)
-    return load_scorer(spec, batch_size=options.batch_size, bf16=options.bf16, max_length=options.max_length,
-                       allow_untrained_head=options.allow_untrained_head)
+                          batch_size=options.batch_size, max_length=options.max_length, concurrency=options.concurrency,
+                          timeout=options.timeout, max_retries=options.max_retries, api_key=options.api_key,
+                          **vars(options.loading()))
+    return load_scorer(spec, batch_size=options.batch_size, max_length=options.max_length,
+                       allow_untrained_head=options.allow_untrained_head, **vars(options.loading()))
 
 
 def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions | None = None) -> dict[str, Any]:
@@ -111,6 +124,9 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
         with progress_for(f"evaluating {model}", total=2 * len(pairs)) as advance:
             main = evaluate(scorer, pairs, bootstrap=options.bootstrap, on_progress=advance)
         main.result.update(provenance)
+        loaded = getattr(scorer, "load_options", None) or getattr(getattr(scorer, "backend", None), "load_options", None)
+        if loaded:
+            main.result["loading"] = loaded  # the precision the scores were computed in
         cache = getattr(scorer, "cache", None)
         if cache is not None:
             main.result["cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
@@ -119,6 +135,7 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
         for other in others:
             other.update(provenance)
         paths = write_report(main.result, main.outcomes, main.rows, out, others)
-        write_manifest(out, build_manifest("eval", {"model": model, "data": list(data), **options.manifest()}, list(data),
+        write_manifest(out, build_manifest("eval", {"model": model, "data": list(data), **options.manifest(),
+                                                    "loading": loaded or vars(options.loading())}, list(data),
                                            {"read": provenance["read"], "pairs": len(pairs)}))
     return {"paths": paths, "results": [main.result, *others], "read": report}

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
 from rewardkit.errors import RewardkitError
 from rewardkit.embedded import resolve
+from rewardkit.models.loading import LoadOptions, bf16_supported, default_device  # noqa: F401 - re-exported
 from rewardkit.models.protocols import Conversation
 
 if TYPE_CHECKING:
@@ -28,29 +29,11 @@ if TYPE_CHECKING:
 DEFAULT_MAX_LENGTH = 512
 
 
-def bf16_supported(device: str) -> bool:
-    """Whether bf16 autocast is fast here (CUDA with bf16, or a CPU with native bf16 matmul)."""
-    import torch
-
-    if device.startswith("cuda"):
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def load_sequence_classifier(
     name_or_path: str,
     *,
-    attn_implementation: str | None = None,
-    trust_remote_code: bool = False,
+    options: LoadOptions | None = None,
+    device: str | None = None,
     require_trained_head: bool = False,
 ) -> tuple["PreTrainedModel", "PreTrainedTokenizerBase"]:
     """A scalar-head sequence classifier and its tokenizer, with the pad token set up.
@@ -67,11 +50,10 @@ def load_sequence_classifier(
 
     from rewardkit.data.tokens import load_tokenizer
 
+    options = options or LoadOptions()
     where, extra = resolve(name_or_path)
-    tokenizer = load_tokenizer(name_or_path, trust_remote_code=trust_remote_code)
-    kwargs: dict[str, Any] = {"num_labels": 1, "trust_remote_code": trust_remote_code, **extra}
-    if attn_implementation:
-        kwargs["attn_implementation"] = attn_implementation
+    tokenizer = load_tokenizer(name_or_path, trust_remote_code=options.trust_remote_code)
+    kwargs: dict[str, Any] = {"num_labels": 1, **options.from_pretrained_kwargs(device or default_device()), **extra}
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the "newly initialized score head" report is expected
     try:
@@ -137,8 +119,12 @@ class ClassifierScorer:
     ) -> None:
         settings = getattr(model.config, "rewardkit", None) or {}
         self.name = name
-        self.device = device or default_device()
-        self.model = model.to(self.device).eval()
+        if getattr(model, "hf_device_map", None):  # placed by accelerate's device_map: inputs go where it starts
+            self.device = str(model.device)
+            self.model = model.eval()
+        else:
+            self.device = device or default_device()
+            self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.formatter = ChatFormatter(
             tokenizer,
@@ -153,10 +139,18 @@ class ClassifierScorer:
 
     @classmethod
     def load(cls, name_or_path: str, **kwargs: Any) -> "ClassifierScorer":
-        load_kw = {k: kwargs.pop(k) for k in ("attn_implementation", "trust_remote_code") if k in kwargs}
+        """Load a folder, hub id or embedded name. Loading options (`LoadOptions` fields: dtype,
+        device_map, attn_implementation, trust_remote_code, bf16) and ``allow_untrained_head`` are
+        taken from `kwargs`; the rest go to the constructor."""
+        options = LoadOptions(**{k: kwargs.pop(k) for k in ("dtype", "device_map", "attn_implementation", "trust_remote_code", "bf16")
+                                 if k in kwargs})
+        device = kwargs.pop("device", None) or default_device()
         allow_untrained = kwargs.pop("allow_untrained_head", False)
-        model, tokenizer = load_sequence_classifier(name_or_path, require_trained_head=not allow_untrained, **load_kw)
-        return cls(model, tokenizer, name=name_or_path, **kwargs)
+        model, tokenizer = load_sequence_classifier(name_or_path, options=options, device=device,
+                                                    require_trained_head=not allow_untrained)
+        scorer = cls(model, tokenizer, name=name_or_path, device=device, bf16=options.autocast(device), **kwargs)
+        scorer.load_options = options.resolved(scorer.device)
+        return scorer
 
     def score(
         self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None

@@ -18,7 +18,7 @@ from rewardkit.models.protocols import RewardScorer
 BASELINES = ("length", "shortest", "random")
 # ClassifierScorer options; baselines have none of them and ignore them, so one call serves both
 MODEL_OPTIONS = frozenset({"batch_size", "bf16", "max_length", "normalize", "device", "template", "attn_implementation", "trust_remote_code",
-                           "allow_untrained_head"})
+                           "allow_untrained_head", "dtype", "device_map"})
 
 
 def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:

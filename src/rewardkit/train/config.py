@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from rewardkit.errors import RewardkitError
+from rewardkit.models.loading import ATTN_IMPLEMENTATIONS
 from rewardkit.train.losses import LOSSES, LossParams
 from rewardkit.typed import ConfigFieldError, check_fields
 
@@ -44,6 +45,9 @@ class RMTrainConfig:
         epochs: passes over the data (ignored when max_steps > 0).
         max_steps: optimiser steps; -1 means use epochs.
         bf16: bf16 autocast; None picks it when the hardware supports it (recorded in the manifest).
+        dtype: weights' dtype: ``auto`` and ``float32`` keep fp32 master weights (mixed precision
+            comes from ``bf16``); ``bfloat16`` trains bf16 weights (half the memory, for big
+            backbones on GPUs).
         seed: seed for initialisation and data order.
         save_steps: checkpoint every N steps (exact resume after a kill).
         save_total_limit: checkpoints kept.
@@ -85,6 +89,7 @@ class RMTrainConfig:
     epochs: float = 1.0
     max_steps: int = -1
     bf16: bool | None = None
+    dtype: str = "auto"
     seed: int = 42
     save_steps: int = 200
     save_total_limit: int = 2
@@ -136,8 +141,10 @@ class RMTrainConfig:
             raise RewardkitError("give max_steps > 0 or epochs > 0")
         if self.learning_rate <= 0:
             raise RewardkitError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if self.attn_implementation not in (None, "eager", "sdpa", "flash_attention_2", "flex_attention"):
+        if self.attn_implementation not in ATTN_IMPLEMENTATIONS:
             raise RewardkitError(f"unknown attn_implementation {self.attn_implementation!r}")
+        if self.dtype not in ("auto", "float32", "bfloat16"):
+            raise ConfigFieldError("dtype", f"training takes auto, float32 or bfloat16 weights, not {self.dtype!r}")
         if not self.out:
             raise ConfigFieldError("out", "give the output folder with --out DIR (or out: in the config file)")
 

@@ -22,7 +22,8 @@ from transformers import EvalPrediction, PrinterCallback, Trainer, TrainerCallba
 
 from rewardkit.data.chat import ChatFormatter
 from rewardkit.data.io import ReadReport, load_pairs
-from rewardkit.models.classifier import bf16_supported, default_device, load_sequence_classifier
+from rewardkit.models.classifier import load_sequence_classifier
+from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.train.config import RMTrainConfig
 from rewardkit.train.data import EncodedPairs, LengthGroupedPairSampler, PairCollator, PairDataset, encode_pairs
 from rewardkit.train.losses import LossParams, center_penalty, get_loss
@@ -245,9 +246,10 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     eval_pairs, eval_report = _read(config.eval_data, config.invalid) if config.eval_data else ([], ReadReport())
     if config.eval_data and not eval_pairs:
         raise DataError(f"no evaluation pairs in {', '.join(config.eval_data)} ({eval_report.summary()})")
-    model, tokenizer = load_sequence_classifier(
-        config.model, attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code
-    )
+    # training keeps fp32 master weights (bf16 comes from the Trainer's autocast) unless asked for bf16 weights
+    options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
+                          attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
+    model, tokenizer = load_sequence_classifier(config.model, options=options)
     if config.disable_dropout:
         _disable_dropout(model)
     formatter = ChatFormatter(tokenizer, max_length=config.max_length, template=config.template)

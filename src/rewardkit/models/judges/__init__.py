@@ -20,9 +20,12 @@ __all__ = ["MODES", "ORDERS", "GenerativeJudge", "JudgeTemplate", "builtin_templ
            "load_judge", "load_template", "parse_judge_spec", "position_stats"]
 
 
-def load_backend(model: str, *, batch_size: int = 8, bf16: bool | None = False, api_key: str | None = None,
-                 concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5, max_length: int | None = None) -> Any:
-    """The backend a model spec names (see the module docstring)."""
+def load_backend(model: str, *, batch_size: int = 8, bf16: bool | None = None, api_key: str | None = None,
+                 concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5, max_length: int | None = None,
+                 dtype: str = "auto", device_map: str | None = None, attn_implementation: str | None = None,
+                 trust_remote_code: bool = False) -> Any:
+    """The backend a model spec names (see the module docstring). Loading options (dtype,
+    device_map, attn_implementation, trust_remote_code, bf16) apply to local transformers models."""
     if model.startswith("openai:"):
         from rewardkit.models.judges.backends import OpenAIBackend
 
@@ -36,7 +39,11 @@ def load_backend(model: str, *, batch_size: int = 8, bf16: bool | None = False, 
         return LlamaCppBackend(model[len("llama-cpp:"):])
     from rewardkit.models.judges.backends import TransformersBackend
 
-    return TransformersBackend(model, batch_size=batch_size, bf16=bf16, max_length=max_length)
+    from rewardkit.models.loading import LoadOptions
+
+    options = LoadOptions(dtype=dtype, device_map=device_map, attn_implementation=attn_implementation,
+                          trust_remote_code=trust_remote_code, bf16=bf16)
+    return TransformersBackend(model, batch_size=batch_size, max_length=max_length, options=options)
 
 
 def load_judge(model: str, template: str, *, mode: str = "generate", orders: str = "both", verdict: str | None = None,

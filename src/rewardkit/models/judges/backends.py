@@ -67,36 +67,43 @@ def verdict_tokens(encode: Callable[[str], list[int]], text: str, choices: tuple
 class TransformersBackend:
     """A causal LM through transformers (fp32, or bf16 autocast), batched, left padded."""
 
-    def __init__(self, model: str, *, batch_size: int = 8, bf16: bool | None = False, device: str | None = None,
-                 max_length: int | None = None, trust_remote_code: bool = False) -> None:
+    def __init__(self, model: str, *, batch_size: int = 8, bf16: bool | None = None, device: str | None = None,
+                 max_length: int | None = None, options: Any = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM
         from transformers.utils import logging as hf_logging
 
         from rewardkit.data.tokens import load_tokenizer
-        from rewardkit.models.classifier import bf16_supported, default_device
         from rewardkit.embedded import resolve
+        from rewardkit.models.loading import LoadOptions, default_device
 
+        options = options or LoadOptions(bf16=bf16)
         where, extra = resolve(model)
         self.name = model
-        self.tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
+        self.tokenizer = load_tokenizer(model, trust_remote_code=options.trust_remote_code)
+        device = device or default_device()
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()
         try:
-            self.model = AutoModelForCausalLM.from_pretrained(where, trust_remote_code=trust_remote_code, **extra)
-        except OSError as e:
-            raise RewardkitError(f"cannot load judge model {model!r}: {e}") from None
+            self.model = AutoModelForCausalLM.from_pretrained(where, **options.from_pretrained_kwargs(device), **extra)
+        except (OSError, ValueError) as e:
+            raise RewardkitError(f"cannot load judge model {model!r}: {' '.join(str(e).split())[:400]}") from None
         finally:
             hf_logging.set_verbosity(verbosity)
-        self.device = device or default_device()
-        self.model.to(self.device).eval()
+        if getattr(self.model, "hf_device_map", None):
+            self.device = str(self.model.device)
+        else:
+            self.device = device
+            self.model.to(self.device)
+        self.model.eval()
         if self.tokenizer.pad_token_id is None:
             if self.tokenizer.eos_token_id is None:
                 raise RewardkitError(f"{model}: the tokenizer has neither a pad nor an EOS token")
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.pad_id = self.tokenizer.pad_token_id
         self.batch_size = batch_size
-        self.bf16 = bf16_supported(self.device) if bf16 is None else bf16
+        self.bf16 = options.autocast(self.device)
+        self.load_options = options.resolved(self.device)
         self.max_length = max_length or getattr(self.model.config, "max_position_embeddings", None) or 4096
         self.truncated = 0
         self._torch = torch

@@ -1,0 +1,60 @@
+"""`LoadOptions`: dtype, device map, attention and remote code reach from_pretrained, through
+the same code paths a real 8B reward model takes (tiny random models stand in for it)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from rewardkit.cli.main import main
+from rewardkit.errors import RewardkitError
+from rewardkit.models.loading import LoadOptions, bf16_supported
+from rewardkit.models.registry import load_scorer
+
+
+def test_dtype_resolution_by_device():
+    assert LoadOptions().weights_dtype("cuda") == "auto"  # the checkpoint's own (bf16 for Skywork-Reward)
+    assert LoadOptions().weights_dtype("cpu") is torch.float32
+    assert LoadOptions().autocast("cpu") == bf16_supported("cpu")
+    assert LoadOptions().autocast("cuda") is False
+    assert LoadOptions(dtype="bfloat16").weights_dtype("cpu") is torch.bfloat16 and not LoadOptions(dtype="bfloat16").autocast("cpu")
+    assert LoadOptions(dtype="float32").autocast("cpu") is False
+    assert LoadOptions(dtype="float32", bf16=True).autocast("cpu") is True  # the older flag wins
+    with pytest.raises(RewardkitError, match="dtype must be one of auto, bfloat16, float16, float32"):
+        LoadOptions(dtype="fp8")
+
+
+@pytest.mark.parametrize("dtype, weights", [("bfloat16", torch.bfloat16), ("float32", torch.float32)])
+def test_scorer_loads_weights_in_the_dtype(tiny_llama, dtype, weights):
+    scorer = load_scorer(tiny_llama, dtype=dtype, attn_implementation="eager")
+    assert next(scorer.model.parameters()).dtype is weights
+    assert scorer.model.config._attn_implementation == "eager"
+    assert scorer.load_options["weights_dtype"] == dtype
+    convs = [([__import__("rewardkit").data.schema.Message("user", "hello")], "fine thanks")]
+    assert len(scorer.score(convs)) == 1
+
+
+def test_device_map_places_the_model_through_accelerate(tiny_llama):
+    scorer = load_scorer(tiny_llama, dtype="float32", device_map="cpu")
+    assert scorer.load_options["device_map"] == "cpu" and scorer.device == "cpu"
+    assert {p.device.type for p in scorer.model.parameters()} == {"cpu"}
+    exact = load_scorer(tiny_llama, dtype="float32")
+    from rewardkit.data.schema import Message
+
+    convs = [([Message("user", "hello")], "fine thanks"), ([Message("user", "how are you")], "a b c")]
+    assert scorer.score(convs) == pytest.approx(exact.score(convs), abs=1e-6)
+
+
+def test_cli_records_the_precision_it_scored_in(tiny_bert, synth_dir, tmp_path):
+    out = tmp_path / "s.jsonl"
+    assert main(["score", "--model", tiny_bert, "--data", str(synth_dir / "test.jsonl"), "--out", str(out), "--dtype", "float32"]) == 0
+    loading = json.loads((tmp_path / "s.jsonl.manifest.json").read_text())["config"]["loading"]
+    assert loading["dtype"] == "float32" and loading["autocast_bf16"] is False and loading["weights_dtype"] == "float32"
+    ev = tmp_path / "ev"
+    assert main(["eval", "--model", tiny_bert, "--data", str(synth_dir / "test.jsonl"), "--out", str(ev), "--no-baselines",
+                 "--bootstrap", "0"]) == 0
+    result = json.loads((ev / "results.json").read_text())
+    assert result["loading"]["dtype"] == "auto" and result["loading"]["autocast_bf16"] == bf16_supported("cpu")
+    assert main(["score", "--model", tiny_bert, "--data", str(synth_dir / "test.jsonl"), "--out", str(out), "--dtype", "fp8"]) == 2
