@@ -30,11 +30,11 @@ from rewardkit.train.rm import train_reward_model  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--curated", default="runs/curated/curated.jsonl")
-    ap.add_argument("--pairs", type=int, default=2400)
-    ap.add_argument("--steps", type=int, default=150)
-    ap.add_argument("--lr", type=float, default=1e-4)
-    ap.add_argument("--out", default="runs/bench-curate-quality")
+    ap.add_argument("--curated", default="runs/curated/curated.jsonl", help="curated pairs (the output of `rewardkit curate configs/curate-skywork-style.yaml`) (default: %(default)s)")
+    ap.add_argument("--pairs", type=int, default=2400, help="pairs sampled from each arm (curated and uncurated) (default: %(default)s)")
+    ap.add_argument("--steps", type=int, default=150, help="training steps per arm (default: %(default)s)")
+    ap.add_argument("--lr", type=float, default=1e-4, help="learning rate (default: %(default)s)")
+    ap.add_argument("--out", default="runs/bench-curate-quality", help="working folder for the two models and their evaluations (default: %(default)s)")
     args = ap.parse_args()
     require_shared()
     from transformers.utils import logging as hf_logging
@@ -52,7 +52,7 @@ def main() -> None:
         data = out / name / "train.jsonl"
         write_pairs(pairs, str(data))
         cfg = RMTrainConfig(model="minilm", data=[str(data)], out=str(out / name / "model"), max_steps=args.steps, batch_size=16,
-                            learning_rate=args.lr, max_length=512, logging_steps=25, save_steps=1000, resume=False, length_buckets=2)
+                            learning_rate=args.lr, max_length=512, logging_steps=25, save_steps=1000, overwrite=True, length_buckets=2)
         summary = train_reward_model(cfg)
         done = run_evaluation(str(out / name / "model"), [str(RB_OPEN)], out / name / "eval",
                               EvalOptions(baselines=False, batch_size=32, bf16=True, max_length=512, bootstrap=1000))

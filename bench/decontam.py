@@ -92,7 +92,7 @@ def peak_mb(fn) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="timing repeats; the best is reported (default: %(default)s)")
     args = ap.parse_args()
     require_shared()
     verbatim = verbatim_ids()

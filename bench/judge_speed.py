@@ -29,9 +29,9 @@ SCORE = {"first": 1.0, "second": 0.0, "tie": 0.5, "unparsed": 0.5}
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pairs", type=int, default=16)
-    ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--template", default="skywork-critic")
+    ap.add_argument("--pairs", type=int, default=16, help="rb-open pairs judged in both orders (default: %(default)s)")
+    ap.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass (default: %(default)s)")
+    ap.add_argument("--template", default="skywork-critic", help="judge template (default: %(default)s)")
     args = ap.parse_args()
     require_shared()
     from transformers.utils import logging as hf_logging

@@ -43,12 +43,12 @@ def accuracy_by_source(pairs, scorer) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--per-file", type=int, default=600)
-    ap.add_argument("--held-out", type=int, default=150)
-    ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--lr", type=float, default=5e-5)
-    ap.add_argument("--length-buckets", type=int, default=1)
-    ap.add_argument("--out", default="runs/bench-rm-quality")
+    ap.add_argument("--per-file", type=int, default=600, help="training pairs sampled from each shared training file (default: %(default)s)")
+    ap.add_argument("--held-out", type=int, default=150, help="pairs per file held out (by prompt) for the development slice (default: %(default)s)")
+    ap.add_argument("--steps", type=int, default=300, help="training steps (default: %(default)s)")
+    ap.add_argument("--lr", type=float, default=5e-5, help="learning rate (default: %(default)s)")
+    ap.add_argument("--length-buckets", type=int, default=1, help="forward calls per step, bucketed by length (default: %(default)s)")
+    ap.add_argument("--out", default="runs/bench-rm-quality", help="working folder (model, evaluation) (default: %(default)s)")
     args = ap.parse_args()
     require_shared()
     from transformers.utils import logging as hf_logging
@@ -60,7 +60,7 @@ def main() -> None:
     write_pairs(held, str(out / "data" / "held_out.jsonl"))
     cfg = RMTrainConfig(model="minilm", data=[str(out / "data" / "train.jsonl")], eval_data=[str(out / "data" / "held_out.jsonl")],
                         out=str(out / "model"), max_steps=args.steps, batch_size=16, learning_rate=args.lr, max_length=512,
-                        logging_steps=20, save_steps=100, resume=False, length_buckets=args.length_buckets)
+                        logging_steps=20, save_steps=100, overwrite=True, length_buckets=args.length_buckets)
     started = time.perf_counter()
     summary = train_reward_model(cfg)
     scorer = ClassifierScorer.load(str(out / "model"), bf16=True)

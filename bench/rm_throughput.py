@@ -62,7 +62,7 @@ def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:
         name = "rewardkit" if buckets == 1 else f"rewardkit-buckets{buckets}"
         cfg = RMTrainConfig(model="minilm", data=[str(work / "train.jsonl")], out=str(work / name), max_steps=args.steps,
                             batch_size=args.batch, learning_rate=args.lr, max_length=args.max_length, bf16=args.bf16,
-                            logging_steps=10, save_steps=10_000, resume=False, seed=0, length_buckets=buckets)
+                            logging_steps=10, save_steps=10_000, overwrite=True, seed=0, length_buckets=buckets)
         summary = train_reward_model(cfg, progress=False)
         runtime = next(h["train_runtime"] for h in summary["log_history"] if "train_runtime" in h)
         results[name] = {"seconds": runtime, "tokens_per_s": real_tokens / runtime,
@@ -125,14 +125,14 @@ def bench_scoring(ceilings: dict[str, float], n_pairs: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=5e-5)
-    ap.add_argument("--max-length", type=int, default=512)
-    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True)
-    ap.add_argument("--score-pairs", type=int, default=256)
-    ap.add_argument("--skip-train", action="store_true")
-    ap.add_argument("--work", default="runs/bench-rm-throughput")
+    ap.add_argument("--steps", type=int, default=40, help="training steps per arm (default: %(default)s)")
+    ap.add_argument("--batch", type=int, default=16, help="pairs per step (default: %(default)s)")
+    ap.add_argument("--lr", type=float, default=5e-5, help="learning rate (default: %(default)s)")
+    ap.add_argument("--max-length", type=int, default=512, help="tokens per sequence (default: %(default)s)")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast for both arms (default: %(default)s)")
+    ap.add_argument("--score-pairs", type=int, default=256, help="rb-open pairs scored in the scoring comparison (default: %(default)s)")
+    ap.add_argument("--skip-train", action="store_true", help="measure scoring only (default: %(default)s)")
+    ap.add_argument("--work", default="runs/bench-rm-throughput", help="working folder (default: %(default)s)")
     args = ap.parse_args()
     require_shared()
     torch.manual_seed(0)

@@ -119,3 +119,23 @@ def test_hub_unreachable_fails_fast_without_retries(monkeypatch):
     with pytest.raises(DataError, match="unreachable .*give a local file"):
         load_pairs("allenai/reward-bench:filtered")
     assert time.perf_counter() - started < 5
+
+
+def test_known_hub_datasets_get_their_split_and_folder(monkeypatch):
+    import datasets
+
+    calls = []
+
+    def fake(path, split, streaming, **where):
+        calls.append((path, split, where))
+        return iter([{"prompt": "q", "chosen": "a", "rejected": "b", "subset": "alpacaeval-easy", "id": 1}])
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("rewardkit.embedded._REACHABLE", True)
+    monkeypatch.setattr(datasets, "load_dataset", fake)
+    load_pairs("allenai/reward-bench")  # the official leaderboard's split, without naming it
+    load_pairs("allenai/reward-bench:raw")
+    load_pairs("Anthropic/hh-rlhf@harmless-base:test", format="rewardbench")
+    load_pairs("someone/prefs@cleaned")
+    assert calls == [("allenai/reward-bench", "filtered", {}), ("allenai/reward-bench", "raw", {}),
+                     ("Anthropic/hh-rlhf", "test", {"data_dir": "harmless-base"}), ("someone/prefs", "train", {"name": "cleaned"})]

@@ -158,7 +158,7 @@ def consistency(
     source: list[str] = typer.Option([], "--source", help="Only filter these sources (others pass); repeatable."),
     batch_size: int = typer.Option(32, "--batch-size", min=1),
     max_length: int = typer.Option(512, "--max-length", min=8),
-    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help="bf16 autocast for scoring (default: fp32)."),
+    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help="bf16 autocast for scoring (default: auto, as --dtype auto in score)."),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
     invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:

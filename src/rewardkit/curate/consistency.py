@@ -116,7 +116,7 @@ class ConsistencyStep:
         settings.setdefault("model", "minilm")
         settings.setdefault("max_length", self.max_length)
         try:
-            cfg = RMTrainConfig(**{**settings, "data": [str(data)], "out": str(work / "model"), "resume": False})
+            cfg = RMTrainConfig(**{**settings, "data": [str(data)], "out": str(work / "model"), "overwrite": True})
         except TypeError as e:
             raise RewardkitError(f"consistency.train: {e}") from None
         summary = train_reward_model(cfg)

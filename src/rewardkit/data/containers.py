@@ -27,7 +27,7 @@ from rewardkit.errors import DataError
 # Columns whose values are free-form objects; Parquet stores them as JSON text because their
 # keys vary from row to row and a columnar schema cannot hold that.
 PARQUET_JSON_COLUMNS = ("meta", "scores")
-_HUB_ID = re.compile(r"^(?:hf://)?(?:datasets/)?([\w.-]+/[\w.-]+)(?::([\w.\-\[\]:%]+))?$")
+_HUB_ID = re.compile(r"^(?:hf://)?(?:datasets/)?([\w.-]+/[\w.-]+(?:@[\w.-]+)?)(?::([\w.\-\[\]:%]+))?$")
 
 SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 
@@ -199,16 +199,52 @@ def _iter_parquet(path: str) -> Iterator[tuple[int, Any]]:
             yield n, bad if bad is not None else row
 
 
+@dataclass(frozen=True)
+class HubDataset:
+    """How a known hub dataset is read when the spec leaves it open."""
+
+    split: str  # the default split
+    config_is_data_dir: bool = False  # ``@NAME`` picks a folder (hh-rlhf's harmless-base...), not a config
+
+
+# The datasets users name most, with the split that makes sense by default: RewardBench is
+# evaluated on `filtered` (the official leaderboard's 2,985 pairs), hh-rlhf's subsets are folders.
+KNOWN_HUB_DATASETS = {
+    "allenai/reward-bench": HubDataset("filtered"),
+    "Anthropic/hh-rlhf": HubDataset("test", config_is_data_dir=True),
+    "Skywork/Skywork-Reward-Preference-80K-v0.2": HubDataset("train"),
+    "Skywork/Skywork-Reward-Preference-80K-v0.1": HubDataset("train"),
+    "HuggingFaceH4/ultrafeedback_binarized": HubDataset("test_prefs"),
+    "trl-lib/ultrafeedback_binarized": HubDataset("test"),
+    "nvidia/HelpSteer2": HubDataset("validation"),
+}
+
+
 def parse_hub_id(spec: str) -> tuple[str, str]:
-    """``owner/name[:split]`` -> (dataset id, split); the split defaults to ``train``."""
+    """``owner/name[@config][:split]`` -> (dataset id, split); see `parse_hub_spec`."""
+    dataset_id, split, _ = parse_hub_spec(spec)
+    return dataset_id, split
+
+
+def parse_hub_spec(spec: str) -> tuple[str, str, str | None]:
+    """``owner/name[@config][:split]`` -> (dataset id, split, config).
+
+    The split defaults to the known dataset's (``allenai/reward-bench`` -> ``filtered``), else
+    ``train``. ``@config`` names a dataset config, or for hh-rlhf its folder
+    (``Anthropic/hh-rlhf@harmless-base:test``).
+    """
     m = _HUB_ID.match(spec)
     if not m:
-        raise DataError("not a Hugging Face dataset id (expected owner/name[:split])", path=spec)
-    return m.group(1), m.group(2) or "train"
+        raise DataError("not a Hugging Face dataset id (expected owner/name[@config][:split])", path=spec)
+    dataset_id, config = m.group(1), None
+    if "@" in dataset_id:
+        dataset_id, config = dataset_id.split("@", 1)
+    known = KNOWN_HUB_DATASETS.get(dataset_id)
+    return dataset_id, m.group(2) or (known.split if known else "train"), config or None
 
 
 def _iter_hub(spec: str) -> Iterator[tuple[int, Any]]:
-    dataset_id, split = parse_hub_id(spec)
+    dataset_id, split, config = parse_hub_spec(spec)
     from rewardkit.embedded import hub_reachable
 
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
@@ -219,7 +255,11 @@ def _iter_hub(spec: str) -> Iterator[tuple[int, Any]]:
     try:
         import datasets
 
-        ds = datasets.load_dataset(dataset_id, split=split, streaming=True)
+        known = KNOWN_HUB_DATASETS.get(dataset_id)
+        where: dict[str, Any] = {}
+        if config:
+            where = {"data_dir": config} if known and known.config_is_data_dir else {"name": config}
+        ds = datasets.load_dataset(dataset_id, split=split, streaming=True, **where)
         rows = iter(ds)
         first = next(rows, None)
     except (ConnectionError, OSError, TimeoutError) as e:
@@ -228,7 +268,8 @@ def _iter_hub(spec: str) -> Iterator[tuple[int, Any]]:
             path=spec,
         ) from None
     except ValueError as e:  # unknown split, bad config
-        raise DataError(f"cannot load dataset {dataset_id!r} split {split!r}: {e}", path=spec) from None
+        raise DataError(f"cannot load dataset {dataset_id!r} split {split!r}{f' config {config!r}' if config else ''}: {e}",
+                        path=spec) from None
     if first is None:
         return
     yield 1, first
