@@ -5,7 +5,6 @@ on disk."""
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import signal

@@ -41,12 +41,19 @@ class BadRow:
     message: str
 
 
-def container_of(path: str) -> str:
-    """The container kind of a path: jsonl, jsonl.gz, json, parquet or hub."""
+def _kind_from_suffix(path: str) -> str | None:
     lower = path.lower()
     for suffix, kind in ((".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".jsonl", "jsonl"), (".json", "json"), (".parquet", "parquet")):
         if lower.endswith(suffix):
             return kind
+    return None
+
+
+def container_of(path: str) -> str:
+    """The container kind of a path: jsonl, jsonl.gz, json, parquet or hub."""
+    kind = _kind_from_suffix(path)
+    if kind is not None:
+        return kind
     if os.path.isdir(path):
         raise DataError(f"is a directory; give a data file ({', '.join(SUFFIXES)})", path=path)
     suffix = Path(path).suffix
@@ -62,10 +69,9 @@ def container_of(path: str) -> str:
 
 def output_container(path: str) -> str:
     """The container an output file is written in, from its suffix alone (it need not exist)."""
-    lower = path.lower()
-    for suffix, kind in ((".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".jsonl", "jsonl"), (".json", "json"), (".parquet", "parquet")):
-        if lower.endswith(suffix):
-            return kind
+    kind = _kind_from_suffix(path)
+    if kind is not None:
+        return kind
     if os.path.isdir(path):
         raise DataError(f"is a directory; give a file ending in {', '.join(SUFFIXES)}", path=path)
     suffix = Path(path).suffix
