@@ -21,6 +21,7 @@ from rewardkit.cli import evaluate as eval_cli
 from rewardkit.cli import judge as judge_cli
 from rewardkit.cli import quickstart as quickstart_cli
 from rewardkit.cli import score as score_cli
+from rewardkit.cli import serve as serve_cli
 from rewardkit.cli import train as train_cli
 from rewardkit.errors import RewardkitError
 
@@ -38,6 +39,7 @@ app.command("score")(score_cli.score)
 app.command("judge")(judge_cli.judge)
 app.command("eval")(eval_cli.eval_command)
 app.command("quickstart")(quickstart_cli.quickstart)
+app.command("serve")(serve_cli.serve)
 
 
 def _version(value: bool) -> None:

@@ -152,20 +152,66 @@ class ClassifierScorer:
         scorer.load_options = options.resolved(scorer.device)
         return scorer
 
+    @property
+    def is_decoder(self) -> bool:
+        """Whether the model reads chat-template text (a decoder), not text pairs (an encoder)."""
+        return self.formatter.template == "chat"
+
     def score(
         self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None
     ) -> list[float]:
+        encoded = self.encode(conversations)
+        return self.score_encoded(encoded, on_batch)
+
+    def encode(self, conversations: Sequence[Conversation]) -> list[Encoded]:
+        """Token ids of conversations, formatted and truncated as the model was trained (counted)."""
         encoded = self.formatter.encode_batch(conversations)
         self.truncated += sum(e.truncated for e in encoded)
+        return encoded
+
+    def encode_texts(self, texts: Sequence[str]) -> list[Encoded]:
+        """Token ids of whole decoded texts (an RLHF trainer's prompt + response, chat template
+        included), as they are: pad tokens stripped from both ends, no special token added (the
+        text holds its BOS already; a second one changes the score). Too long a text keeps its
+        end (the response) and its leading BOS, like `ChatFormatter`; cuts are counted."""
+        tok = self.tokenizer
+        pad = tok.pad_token if tok.pad_token != tok.eos_token else None  # an EOS that pads may also end the answer
+        out = []
+        for text in texts:
+            if pad:
+                while text.startswith(pad):
+                    text = text[len(pad):]
+                while text.endswith(pad):
+                    text = text[: -len(pad)]
+            ids = self.formatter.backend.encode(text, add_special_tokens=False).ids
+            cut = max(0, len(ids) - self.formatter.max_length)
+            if cut:
+                keep_bos = 1 if tok.bos_token_id is not None and ids[0] == tok.bos_token_id else 0
+                ids = ids[:keep_bos] + ids[keep_bos + cut :]
+                self.truncated += 1
+            out.append(Encoded(ids, None, prompt_tokens_cut=cut))
+        return out
+
+    def score_encoded(self, encoded: Sequence[Encoded], on_batch: Callable[[int], None] | None = None,
+                      max_batch_tokens: int | None = None) -> list[float]:
+        """Rewards of encoded sequences, in their order. They run longest first in batches of at
+        most `batch_size` sequences and, when given, `max_batch_tokens` padded tokens (the
+        longest sequence times the count), so memory stays bounded whatever the lengths."""
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
         rewards = [0.0] * len(encoded)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        start = 0
+        while start < len(order):
+            width = len(encoded[order[start]].input_ids)  # the longest of this batch
+            size = self.batch_size
+            if max_batch_tokens:
+                size = max(1, min(size, max_batch_tokens // max(width, 1)))
+            idx = order[start : start + size]
             values = self._forward([encoded[i] for i in idx])
             for i, v in zip(idx, values):
                 rewards[i] = v
             if on_batch:
                 on_batch(len(idx))
+            start += len(idx)
         if self.normalization:
             mean, std = self.normalization["mean"], self.normalization["std"]
             rewards = [(r - mean) / std for r in rewards]
