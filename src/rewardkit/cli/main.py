@@ -20,6 +20,7 @@ from rewardkit.cli import data as data_cli
 from rewardkit.cli import evaluate as eval_cli
 from rewardkit.cli import judge as judge_cli
 from rewardkit.cli import quickstart as quickstart_cli
+from rewardkit.cli import rerank as rerank_cli
 from rewardkit.cli import score as score_cli
 from rewardkit.cli import serve as serve_cli
 from rewardkit.cli import train as train_cli
@@ -40,6 +41,7 @@ app.command("judge")(judge_cli.judge)
 app.command("eval")(eval_cli.eval_command)
 app.command("quickstart")(quickstart_cli.quickstart)
 app.command("serve")(serve_cli.serve)
+app.command("rerank")(rerank_cli.rerank)
 
 
 def _version(value: bool) -> None:
