@@ -91,6 +91,8 @@ def eval_command(
                           judge_orders=judge_orders, judge_cache=str(cache) if cache else None, limit=limit,
                           concurrency=concurrency, timeout=timeout, api_key=os.environ.get(api_key_env))
     done = run_evaluation(model, data, out, options)
+    if not done["paths"]:
+        return  # a secondary process of a multi-process launch: the first one reports
     print(done["read"].summary(), file=sys.stderr)
     console().print(leaderboard(done["results"]), markup=False, highlight=False)
     cache_info = done["results"][0].get("cache")

@@ -47,7 +47,8 @@ def score(
     from rewardkit.data.io import ReadReport, load_pairs
     from rewardkit.errors import DataError
     from rewardkit.manifest import build_manifest
-    from rewardkit.models.protocols import pair_conversations, score_with_progress
+    from rewardkit.models.distributed import score_sharded, world
+    from rewardkit.models.protocols import pair_conversations
     from rewardkit.models.registry import load_scorer
     from rewardkit.outputs import check_output_file
 
@@ -67,8 +68,11 @@ def score(
     convs = pair_conversations(pairs)
     started = time.perf_counter()
     with progress_for("scoring", total=len(convs)) as advance:
-        rewards = score_with_progress(scorer, convs, advance)
+        rewards = score_sharded(scorer, convs, advance)  # all processes of a torchrun launch share the work
     seconds = time.perf_counter() - started
+    rank, size = world()
+    if rank != 0:
+        return  # the first process writes
     n = len(pairs)
     rows = [
         {"id": p.id, "subset": p.subset, "source": p.source, "chosen_reward": c, "rejected_reward": r}
@@ -79,6 +83,7 @@ def score(
     counts = {"read": report.to_dict(), "pairs": n, "accuracy": accuracy, "seconds": seconds,
               "truncated_conversations": getattr(scorer, "truncated", 0),
               "normalization": getattr(scorer, "normalization", None)}
+    counts["processes"] = size
     config = {"model": model, "data": data, "batch_size": batch_size, "max_length": max_length, "normalize": normalize,
               "invalid": invalid, "allow_untrained_head": allow_untrained_head,
               "loading": getattr(scorer, "load_options", None) or vars(options)}

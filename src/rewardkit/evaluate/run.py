@@ -31,7 +31,8 @@ from rewardkit.evaluate.metrics import (
     subset_accuracy,
 )
 from rewardkit.manifest import describe_input
-from rewardkit.models.protocols import PairwiseJudge, RewardScorer, pair_conversations, score_with_progress
+from rewardkit.models.distributed import score_sharded
+from rewardkit.models.protocols import PairwiseJudge, RewardScorer, pair_conversations
 
 VERDICT_SCORE = {"first": 1.0, "second": 0.0, "tie": 0.5, "unparsed": 0.5}
 
@@ -50,7 +51,7 @@ def _score_rows(model: RewardScorer | PairwiseJudge, pairs: Sequence[PreferenceP
     outcomes, rows = [], []
     if hasattr(model, "score"):
         convs = pair_conversations(pairs)
-        rewards = score_with_progress(model, convs, on_progress)
+        rewards = score_sharded(model, convs, on_progress)  # one process, or all of a torchrun launch
         n = len(pairs)
         logit_margins = getattr(model, "margin_is_logit", False)
         for p, c, r in zip(pairs, rewards[:n], rewards[n:]):

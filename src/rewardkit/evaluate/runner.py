@@ -7,6 +7,7 @@ baselines, write the report and its manifest into an output folder.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -110,16 +111,22 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
     from rewardkit.evaluate.report import write_report
     from rewardkit.evaluate.run import evaluate, read_benchmark
     from rewardkit.manifest import build_manifest, write_manifest
+    from rewardkit.models.distributed import world
     from rewardkit.models.registry import BASELINES, load_scorer
     from rewardkit.outputs import output_folder
 
     options = options or EvalOptions()
     out = Path(out)
     hf_logging.disable_progress_bar()
+    rank, size = world()
+    if size > 1 and model.startswith("judge:"):
+        raise RewardkitError("judges do not shard across processes; run one process and scale the judge through "
+                             "an OpenAI-compatible server (vLLM) with --concurrency")
     pairs, provenance, report = read_benchmark(data, invalid=options.invalid, limit=options.limit)
     if not pairs:
         raise DataError(f"no pairs to evaluate in {', '.join(data)} ({report.summary()})")
-    with output_folder(out, data, writes=REPORT_FILES):
+    # under torchrun every process scores its shard; only the first writes the report
+    with output_folder(out, data, writes=REPORT_FILES) if rank == 0 else nullcontext(out):
         scorer = load_model(model, options, out)
         with progress_for(f"evaluating {model}", total=2 * len(pairs)) as advance:
             main = evaluate(scorer, pairs, bootstrap=options.bootstrap, on_progress=advance)
@@ -134,6 +141,8 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
                   for b in BASELINES if options.baselines and b != model]
         for other in others:
             other.update(provenance)
+        if rank != 0:
+            return {"paths": {}, "results": [main.result, *others], "read": report}
         paths = write_report(main.result, main.outcomes, main.rows, out, others)
         write_manifest(out, build_manifest("eval", {"model": model, "data": list(data), **options.manifest(),
                                                     "loading": loaded or vars(options.loading())}, list(data),

@@ -29,9 +29,14 @@ ATTN_IMPLEMENTATIONS = (None, "eager", "sdpa", "flash_attention_2", "flash_atten
 
 
 def default_device() -> str:
+    """The GPU this process should use (``LOCAL_RANK``'s under a multi-process launch), else the CPU."""
+    import os
+
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        return "cpu"
+    return f"cuda:{os.environ['LOCAL_RANK']}" if "LOCAL_RANK" in os.environ else "cuda"
 
 
 def bf16_supported(device: str) -> bool:
