@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from rewardkit.cli.options import ATTN_HELP, BF16_HELP, DEVICE_MAP_HELP, DTYPE_HELP, REMOTE_CODE_HELP, load_options
+from rewardkit.cli.options import ATTN_HELP, BF16_HELP, DEVICE_MAP_HELP, DTYPE_HELP, REMOTE_CODE_HELP, UNTRAINED_HELP, load_options
 
 
 def serve(
@@ -16,7 +16,7 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port."),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Variable holding the API key; then every endpoint but /health needs 'Authorization: Bearer KEY'."),
     batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass at most."),
-    max_batch_tokens: int = typer.Option(16384, min=1, help="Padded tokens per forward pass at most."),
+    max_batch_tokens: Optional[int] = typer.Option(None, min=1, help="Padded tokens per forward pass at most (default: 4,096 on a CPU, unbounded on a GPU)."),
     max_wait_ms: float = typer.Option(5.0, min=0.0, help="How long to wait for more requests before scoring."),
     max_queue: int = typer.Option(4096, min=1, help="Sequences waiting at most; beyond, 503 with Retry-After."),
     max_items: int = typer.Option(1024, min=1, help="Items per request at most (413 beyond)."),
@@ -28,6 +28,7 @@ def serve(
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=REMOTE_CODE_HELP),
     bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help=BF16_HELP),
     judge_mode: str = typer.Option("logprob", "--judge-mode", help="For judges: logprob or generate."),
+    allow_untrained_head: bool = typer.Option(False, "--allow-untrained-head", help=UNTRAINED_HELP),
 ) -> None:
     """Serve a reward model or judge over HTTP (OpenRLHF's remote-RM protocol, plus /v1/score and /v1/judge)."""
     import uvicorn
@@ -42,14 +43,14 @@ def serve(
     if config.public and not api_key_env:
         print(f"warning: serving on {host} without an API key: anyone who can reach this address can use it "
               "(--api-key-env NAME requires a key)", file=sys.stderr)
-    served = load_served(model, config, options, judge_mode)
+    served = load_served(model, config, options, judge_mode, allow_untrained_head=allow_untrained_head)
     app = build_app(served, config, manifest=load_manifest(model))
     print(f"serving {model} on http://{host}:{port} (POST /get_reward, /v1/score, /v1/judge; GET /health, /v1/models, /metrics)",
           file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
 
 
-def load_served(model: str, config, options, judge_mode: str = "logprob"):  # noqa: ANN001, ANN201
+def load_served(model: str, config, options, judge_mode: str = "logprob", allow_untrained_head: bool = False):  # noqa: ANN001, ANN201
     """The scorer or judge a spec names, loaded with the server's options."""
     from transformers.utils import logging as hf_logging
 
@@ -62,4 +63,5 @@ def load_served(model: str, config, options, judge_mode: str = "logprob"):  # no
         template, judge_model = parse_judge_spec(model)
         return load_judge(judge_model, template, mode=judge_mode, orders="both", batch_size=config.batch_size,
                           max_length=config.max_length, **vars(options))
-    return load_scorer(model, batch_size=config.batch_size, max_length=config.max_length, **vars(options))
+    return load_scorer(model, batch_size=config.batch_size, max_length=config.max_length,
+                       allow_untrained_head=allow_untrained_head, **vars(options))

@@ -81,8 +81,13 @@ class ServedModel:
 
     def run(self, items: list[Any]) -> list[float]:
         if self.classifier:
-            return self.model.score_encoded(items, max_batch_tokens=self.config.max_batch_tokens)
+            return self.model.score_encoded(items, max_batch_tokens=self.forward_tokens)
         return self.model.score(items)
+
+    @property
+    def forward_tokens(self) -> int | None:
+        """Padded tokens per forward pass: the server's setting, else the scorer's own default."""
+        return self.config.max_batch_tokens or getattr(self.model, "max_batch_tokens", None)
 
     def encode_conversations(self, convs: list[tuple[list[Message], str]]) -> tuple[list[Any], int, int]:
         """(items, token estimate, truncated count)."""
@@ -163,7 +168,10 @@ def build_app(model: Any, config: ServeConfig, *, manifest: dict[str, Any] | Non
     """The app serving `model` (a loaded scorer or judge) with `config`'s limits."""
     served = ServedModel(model, config)
     registry, m = _metrics()
-    batcher = DynamicBatcher(served.run, max_batch_tokens=config.max_batch_tokens, max_wait_ms=config.max_wait_ms,
+    # the worker gathers a few forward passes' worth at once, so that sorting by length across
+    # requests leaves little padding
+    gather = 4 * (served.forward_tokens or 16384)
+    batcher = DynamicBatcher(served.run, max_batch_tokens=gather, max_wait_ms=config.max_wait_ms,
                              max_queue=config.max_queue, on_batch=m["batch"].observe) if served.kind == "reward-model" else None
     if batcher is not None:
         m["queue"].set_function(lambda: batcher.depth)

@@ -20,7 +20,9 @@ class ServeConfig:
         api_key_env: the environment variable holding the API key; when set, every endpoint but
             ``/health`` requires ``Authorization: Bearer KEY``.
         batch_size: sequences per forward pass at most.
-        max_batch_tokens: padded tokens per forward pass at most (longest sequence x count).
+        max_batch_tokens: padded tokens per forward pass at most (longest sequence x count); None:
+            the scorer's default (4,096 on a CPU, where more buys nothing; unbounded on a GPU).
+            The worker gathers up to 4x this from the queue at once.
         max_wait_ms: how long the worker waits for more requests before scoring what it has.
         max_queue: sequences waiting at most; a request that would overflow gets 503 + Retry-After.
         max_items: items per request at most (413 beyond).
@@ -36,7 +38,7 @@ class ServeConfig:
     port: int = 8000
     api_key_env: str | None = None
     batch_size: int = 32
-    max_batch_tokens: int = 16384
+    max_batch_tokens: int | None = None
     max_wait_ms: float = 5.0
     max_queue: int = 4096
     max_items: int = 1024
@@ -47,7 +49,7 @@ class ServeConfig:
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "max_batch_tokens", "max_queue", "max_items", "max_chars", "retry_after"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise RewardkitError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.port < 65536:
             raise RewardkitError(f"port must be in 1..65535, got {self.port}")
