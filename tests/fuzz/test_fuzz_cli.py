@@ -170,3 +170,44 @@ def test_eval_compare(results):
         out = folder / "board.md"
         return ["eval", "--compare", *paths, "--out", out], paths, out
     check("eval --compare", build)
+
+
+# -- the server's request bodies -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def length_server():
+    from rewardkit.models.registry import load_scorer
+    from rewardkit.serve.app import build_app
+    from rewardkit.serve.config import ServeConfig
+    from tests.serve.conftest import running
+
+    with running(build_app(load_scorer("length"), ServeConfig(model="length", max_items=8, max_chars=500))) as url:
+        yield url
+
+
+@given(path=st.sampled_from(["/get_reward", "/v1/score", "/v1/judge"]),
+       body=st.one_of(st.binary(max_size=40), st.builds(lambda v: __import__("json").dumps(v).encode(),
+                                                          st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30)),
+                                                                       lambda inner: st.one_of(
+                                                                           st.lists(inner, max_size=10),
+                                                                           st.dictionaries(st.sampled_from(["query", "prompts", "labels",
+                                                                                                            "conversations", "pairs", "role",
+                                                                                                            "content", "prompt", "first",
+                                                                                                            "second"]), inner, max_size=4)),
+                                                                       max_leaves=12))))
+def test_server_bodies(length_server, path, body):
+    """Any body gets an answer, never a 500 or a traceback: 200, or 4xx with a detail."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    CASES[f"serve {path}"] = CASES.get(f"serve {path}", 0) + 1
+    req = urllib.request.Request(length_server + path, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode()
+    assert status in (200, 400, 413, 422), (status, text)
+    assert "Traceback" not in text
+    json.loads(text)

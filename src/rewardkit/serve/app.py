@@ -79,35 +79,48 @@ class ServedModel:
         self.classifier = isinstance(model, ClassifierScorer)
         self.lock = threading.Lock()  # judges run one request at a time
 
-    def run(self, items: list[Any]) -> list[float]:
-        if self.classifier:
-            return self.model.score_encoded(items, max_batch_tokens=self.forward_tokens)
-        return self.model.score(items)
+    def run(self, items: list[tuple[str, Any]]) -> list[tuple[float, bool]]:
+        """(reward, truncated) of each item, ``("text", str)`` or ``("conv", (prompt, response))``.
+
+        Items are encoded here, in the worker thread, not in the request handlers: encoding
+        while a forward pass runs would put the tokenizer's threads beside torch's on the same
+        cores, and on a small CPU that oversubscription costs more than the encoding itself."""
+        if not self.classifier:
+            return [(v, False) for v in self.model.score([conv for _, conv in items])]
+        texts = [i for i, (kind, _) in enumerate(items) if kind == "text"]
+        convs = [i for i, (kind, _) in enumerate(items) if kind == "conv"]
+        encoded: list[Any] = [None] * len(items)
+        for idx, enc in ((texts, self.model.encode_texts), (convs, self.model.encode)):
+            if idx:
+                for i, e in zip(idx, enc([items[i][1] for i in idx])):
+                    encoded[i] = e
+        values = self.model.score_encoded(encoded, max_batch_tokens=self.forward_tokens)
+        return [(v, e.truncated) for v, e in zip(values, encoded)]
 
     @property
     def forward_tokens(self) -> int | None:
         """Padded tokens per forward pass: the server's setting, else the scorer's own default."""
         return self.config.max_batch_tokens or getattr(self.model, "max_batch_tokens", None)
 
-    def encode_conversations(self, convs: list[tuple[list[Message], str]]) -> tuple[list[Any], int, int]:
-        """(items, token estimate, truncated count)."""
-        if self.classifier:
-            encoded = self.model.encode(convs)
-            return encoded, sum(len(e.input_ids) for e in encoded), sum(e.truncated for e in encoded)
-        return convs, sum((len(r) + sum(len(m.content) for m in p)) // 4 + 1 for p, r in convs), 0
+    @staticmethod
+    def _estimate(text: str) -> int:
+        return len(text) // 4 + 1  # tokens, roughly: only to decide how much the worker takes at once
 
-    def encode_queries(self, queries: list[str], prompts: list[str] | None) -> tuple[list[Any], int, int]:
+    def conversations(self, convs: list[tuple[list[Message], str]]) -> tuple[list[Any], int]:
+        """(items, token estimate)."""
+        return [("conv", c) for c in convs], sum(self._estimate(r + "".join(m.content for m in p)) for p, r in convs)
+
+    def queries(self, queries: list[str], prompts: list[str] | None) -> tuple[list[Any], int]:
         if prompts is not None:
             for i, (q, p) in enumerate(zip(queries, prompts)):
                 if not q.startswith(p):
                     raise HTTPException(422, f"prompts[{i}] is not the start of query[{i}]")
         if self.classifier and self.model.is_decoder:
-            encoded = self.model.encode_texts(queries)
-            return encoded, sum(len(e.input_ids) for e in encoded), sum(e.truncated for e in encoded)
+            return [("text", q) for q in queries], sum(self._estimate(q) for q in queries)
         if prompts is None:
             raise HTTPException(422, "this model scores a (prompt, response) pair: send `prompts` so that the response "
                                      "can be split off each query")
-        return self.encode_conversations([([Message("user", p)], q[len(p):]) for q, p in zip(queries, prompts)])
+        return self.conversations([([Message("user", p)], q[len(p):]) for q, p in zip(queries, prompts)])
 
 
 def _check_sizes(texts: list[str], name: str, config: ServeConfig) -> None:
@@ -202,7 +215,7 @@ def build_app(model: Any, config: ServeConfig, *, manifest: dict[str, Any] | Non
 
     app.add_middleware(_Metrics, metrics=m)
 
-    async def scored(request: Request, items: list[Any], tokens: int) -> list[float]:
+    async def scored(request: Request, items: list[Any], tokens: int) -> tuple[list[float], int]:
         if batcher is None:
             raise HTTPException(400, "this model is a judge: it compares pairs; use POST /v1/judge")
         if len(items) > config.max_queue:
@@ -214,7 +227,7 @@ def build_app(model: Any, config: ServeConfig, *, manifest: dict[str, Any] | Non
         future = asyncio.wrap_future(job.future)
         deadline = time.monotonic() + config.request_timeout
         while True:
-            done, _ = await asyncio.wait({future}, timeout=0.05)
+            done, _ = await asyncio.wait({future}, timeout=0.25)
             if done:
                 break
             if await request.is_disconnected():
@@ -223,9 +236,9 @@ def build_app(model: Any, config: ServeConfig, *, manifest: dict[str, Any] | Non
             if time.monotonic() > deadline:
                 job.cancelled.set()
                 raise HTTPException(503, "timed out waiting in the queue", headers={"Retry-After": str(config.retry_after)})
-        values = future.result()
-        m["items"].inc(len(values))
-        return values
+        results = future.result()
+        m["items"].inc(len(results))
+        return [v for v, _ in results], sum(t for _, t in results)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -251,8 +264,8 @@ def build_app(model: Any, config: ServeConfig, *, manifest: dict[str, Any] | Non
             if len(body.prompts) != len(body.query):
                 raise HTTPException(422, f"{len(body.prompts)} prompts for {len(body.query)} queries")
             _check_sizes(body.prompts, "prompts", config)
-        items, tokens, truncated = await run_in_threadpool(served.encode_queries, body.query, body.prompts)
-        rewards = await scored(request, items, tokens)
+        items, tokens = served.queries(body.query, body.prompts)
+        rewards, truncated = await scored(request, items, tokens)
         return {"rewards": rewards, "scores": rewards, "extra_logs": {"truncated": truncated}}
 
     @app.post("/v1/score", dependencies=auth)
@@ -263,8 +276,9 @@ def build_app(model: Any, config: ServeConfig, *, manifest: dict[str, Any] | Non
                 raise HTTPException(422, f"conversations[{i}] must end with a user turn and the assistant turn to score")
             convs.append(([Message(x.role, x.content) for x in conv[:-1]], conv[-1].content))
         _check_sizes([c[1] + "".join(x.content for x in c[0]) for c in convs], "conversations", config)
-        items, tokens, truncated = await run_in_threadpool(served.encode_conversations, convs)
-        return {"rewards": await scored(request, items, tokens), "truncated": truncated}
+        items, tokens = served.conversations(convs)
+        rewards, truncated = await scored(request, items, tokens)
+        return {"rewards": rewards, "truncated": truncated}
 
     @app.post("/v1/judge", dependencies=auth)
     async def judge(body: JudgeRequest, request: Request) -> dict[str, Any]:
@@ -272,8 +286,8 @@ def build_app(model: Any, config: ServeConfig, *, manifest: dict[str, Any] | Non
                   p.first, p.second) for p in body.pairs]
         _check_sizes([a + b for _, a, b in pairs], "pairs", config)
         if served.kind == "reward-model":  # a scalar RM compares its two rewards; the order cannot matter
-            items, tokens, _ = await run_in_threadpool(served.encode_conversations, [(p, a) for p, a, _ in pairs] + [(p, b) for p, _, b in pairs])
-            values = await scored(request, items, tokens)
+            items, tokens = served.conversations([(p, a) for p, a, _ in pairs] + [(p, b) for p, _, b in pairs])
+            values, _ = await scored(request, items, tokens)
             n = len(pairs)
             logit = getattr(model, "margin_is_logit", False)
             return {"verdicts": [{"winner": "first" if a > b else "second" if b > a else "tie",
