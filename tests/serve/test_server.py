@@ -205,3 +205,38 @@ def test_serve_cli_refuses_bad_options(capsys):
     assert main(["serve", "--model", "length", "--port", "0"]) == 2
     assert main(["serve", "--model", "length", "--api-key-env", "RK_UNSET_VARIABLE_X"]) == 2
     assert "not set or empty" in capsys.readouterr().err
+
+
+def test_sigterm_finishes_in_flight_work(tmp_path):
+    """A real `rewardkit serve` process: a request in flight when SIGTERM arrives is answered."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.serve.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "rewardkit", "serve", "--model", "minilm", "--allow-untrained-head",
+                             "--port", str(port), "--dtype", "float32"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1).read()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read()
+                time.sleep(0.2)
+        n = 96
+        body = {"query": [f"q{i}: " + "word " * 400 for i in range(n)], "prompts": [f"q{i}: " for i in range(n)]}
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(post, url + "/get_reward", body)
+            time.sleep(1.0)  # the batch is being scored
+            proc.send_signal(signal.SIGTERM)
+            status, got, _ = answer.result(timeout=300)
+        assert status == 200 and len(got["rewards"]) == n
+        assert proc.wait(60) in (0, 128 + signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
