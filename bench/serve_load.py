@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import RB_OPEN, write_result  # noqa: E402
 
 from rewardkit.serve.client import RewardClient, ServerError  # noqa: E402
-from tests.serve.conftest import free_port  # noqa: E402
+from tests.serve.conftest import free_port, wait_for_health  # noqa: E402
 
 
 def texts() -> list[tuple[str, str]]:
@@ -48,16 +48,8 @@ def start_server(port: int, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "rewardkit", "serve", "--model", "minilm", "--allow-untrained-head", "--port", str(port),
            "--max-length", "512", *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"server failed: {proc.stderr.read()[-2000:]}")
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
+    wait_for_health(f"http://127.0.0.1:{port}", proc)
+    return proc
 
 
 def drive(url: str, clients: int, seconds: float, pool: list[tuple[str, str]], seed: int, max_queue_client: bool = False) -> dict:

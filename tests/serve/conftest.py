@@ -16,10 +16,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def running(app):  # noqa: ANN001
+def wait_for_health(url: str, proc=None, timeout: float = 120) -> None:  # noqa: ANN001 - a Popen, if the server is one
+    """Return once ``GET /health`` answers; fail if `proc` exits first or `timeout` passes."""
     import urllib.request
 
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1).read()
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}") from None
+            time.sleep(0.05)
+    raise RuntimeError("the server did not start")
+
+
+@contextmanager
+def running(app):  # noqa: ANN001
     import uvicorn
 
     port = free_port()
@@ -27,15 +41,7 @@ def running(app):  # noqa: ANN001
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1).read()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        raise RuntimeError("the server did not start")
+    wait_for_health(url)
     try:
         yield url
     finally:

@@ -213,21 +213,14 @@ def test_sigterm_finishes_in_flight_work(tmp_path):
     import subprocess
     import sys
 
-    from tests.serve.conftest import free_port
+    from tests.serve.conftest import free_port, wait_for_health
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "rewardkit", "serve", "--model", "minilm", "--allow-untrained-head",
                              "--port", str(port), "--dtype", "float32"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1).read()
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read()
-                time.sleep(0.2)
+        wait_for_health(url, proc)
         n = 96
         body = {"query": [f"q{i}: " + "word " * 400 for i in range(n)], "prompts": [f"q{i}: " for i in range(n)]}
         with ThreadPoolExecutor(1) as pool:
