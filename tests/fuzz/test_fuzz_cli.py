@@ -211,3 +211,14 @@ def test_server_bodies(length_server, path, body):
     assert status in (200, 400, 413, 422), (status, text)
     assert "Traceback" not in text
     json.loads(text)
+
+
+@given(spec=data_files(), depth=ints, min_leaf=ints, invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=budget(8))
+def test_train_tree(spec, depth, min_leaf, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "tree"
+        return (["train", "tree", "--data", src, "--out", out, "--max-depth", depth, "--min-leaf", min_leaf, "--invalid", invalid],
+                [src], out)
+    check("train tree", build)

@@ -7,6 +7,7 @@ else (a bug: the traceback is shown).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ from rewardkit import __version__
 from rewardkit.cli import curate as curate_cli
 from rewardkit.cli import data as data_cli
 from rewardkit.cli import evaluate as eval_cli
+from rewardkit.cli import explain as explain_cli
 from rewardkit.cli import judge as judge_cli
 from rewardkit.cli import quickstart as quickstart_cli
 from rewardkit.cli import rerank as rerank_cli
@@ -42,6 +44,7 @@ app.command("eval")(eval_cli.eval_command)
 app.command("quickstart")(quickstart_cli.quickstart)
 app.command("serve")(serve_cli.serve)
 app.command("rerank")(rerank_cli.rerank)
+app.command("explain")(explain_cli.explain)
 
 
 def _version(value: bool) -> None:
@@ -118,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     stderr; 130 (143 for SIGTERM) when interrupted; 1 with a traceback for anything else, which
     is a bug.
     """
+    # Hugging Face's own bars ("Loading weights", downloads) clutter logs; rewardkit shows its own.
+    # Read when huggingface_hub is imported, which the commands do later.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     command = typer.main.get_command(app)
     args = spread_multi_values(route_curate_config(list(sys.argv[1:] if argv is None else argv)))
     with _Signals() as signals:

@@ -57,6 +57,10 @@ def load_served(model: str, config, options, judge_mode: str = "logprob", allow_
     from rewardkit.models.registry import load_scorer
 
     hf_logging.disable_progress_bar()
+    if model.startswith("tree:"):
+        from rewardkit.models.tree.judge import TreeJudge
+
+        return TreeJudge.load(model[len("tree:"):])
     if model.startswith("judge:"):
         from rewardkit.models.judges import load_judge, parse_judge_spec
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(help="Train reward models.", no_args_is_help=True)
+app = typer.Typer(help="Train reward models and decision trees.", no_args_is_help=True)
 
 
 def _d(name: str) -> str:
@@ -90,3 +90,50 @@ def train_rm(
     ev = summary["eval"]
     tail = f"; held-out accuracy {ev['accuracy']:.3f}, mean margin {ev['margin']:.3f}" if ev else ""
     print(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}{tail}", file=sys.stderr)
+
+
+@app.command("tree")
+def train_tree(
+    data: list[str] = typer.Option(..., help="Preference pairs whose human labels the tree learns (chosen beats rejected)."),
+    out: str = typer.Option(..., help="Folder: tree.json, tree.txt, tree.png, report.json, manifest.json."),
+    max_depth: int = typer.Option(3, min=1, max=12, help="Tree depth (3-4 keeps it readable)."),
+    min_leaf: int = typer.Option(20, min=1, help="Training rows per leaf at least (both orders count)."),
+    class_weight: Optional[str] = typer.Option(None, help="balanced, or none."),
+    held_out: float = typer.Option(0.2, min=0.0, max=0.9, help="Share of prompts held out for the reported accuracy."),
+    seed: int = typer.Option(0, help="Seed of the shown orders and the held-out split."),
+    invalid: str = typer.Option("error", help="error or skip flawed pairs."),
+) -> None:
+    """Fit a decision tree that decides which response wins from measured feature differences."""
+    from rewardkit.cli.options import choice, invalid_policy
+    from rewardkit.data.io import ReadReport, load_pairs
+    from rewardkit.errors import DataError
+    from rewardkit.manifest import build_manifest, write_manifest
+    from rewardkit.outputs import output_folder
+    from rewardkit.train.tree import fit_decisions, plot_tree
+
+    invalid_policy(invalid, ("error", "skip"))
+    choice(class_weight, ("balanced",), "--class-weight")
+    report = ReadReport()
+    pairs = load_pairs(data, invalid=invalid, report=report)
+    print(report.summary(), file=sys.stderr)
+    if not pairs:
+        raise DataError(f"no pairs in {', '.join(data)}")
+    with output_folder(out, data, writes=("tree.json", "report.json", "manifest.json")) as folder:
+        fit = fit_decisions(pairs, [True] * len(pairs), max_depth=max_depth, min_samples_leaf=min_leaf, class_weight=class_weight,
+                            held_out=held_out, seed=seed)
+        fit.tree.save(folder / "tree.json")
+        from rewardkit.data.containers import write_text_atomic
+        import json
+
+        write_text_atomic(folder / "tree.txt", fit.tree.text())
+        write_text_atomic(folder / "report.json", json.dumps(fit.report, indent=2) + "\n")
+        plot_tree(fit.tree, folder / "tree.png", f"human labels of {', '.join(Path(d).name for d in data)}")
+        config = {"data": data, "max_depth": max_depth, "min_leaf": min_leaf, "class_weight": class_weight, "held_out": held_out,
+                  "seed": seed, "invalid": invalid}
+        write_manifest(folder, build_manifest("train tree", config, data, {"read": report.to_dict(), **fit.report}))
+    print(fit.tree.text(), end="")
+    r = fit.report
+    held = f"{100 * r['held_out_accuracy']:.1f}%" if r["held_out_accuracy"] is not None else "-"
+    base = f"{100 * r['longer_wins_held_out']:.1f}%" if r["longer_wins_held_out"] is not None else "-"
+    print(f"held-out accuracy {held} ({r['held_out_pairs']:,} pairs) vs longer wins {base}; importances "
+          + ", ".join(f"{k} {v:.2f}" for k, v in r["importances"].items()) + f" -> {out}", file=sys.stderr)

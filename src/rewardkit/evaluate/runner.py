@@ -86,6 +86,10 @@ def load_model(spec: str, options: EvalOptions, out: Path) -> Any:
     """The scorer or judge a spec names, with the options that apply to it."""
     from rewardkit.models.registry import load_scorer
 
+    if spec.startswith("tree:"):
+        from rewardkit.models.tree.judge import TreeJudge
+
+        return TreeJudge.load(spec[len("tree:"):])
     if spec.startswith("judge:"):
         from rewardkit.models.judges import load_judge, parse_judge_spec
         from rewardkit.models.judges.cache import ResponseCache

@@ -1,0 +1,117 @@
+"""Fit a decision tree to pairwise decisions (`rewardkit train tree`, `rewardkit explain`).
+
+The decisions are the human labels of preference pairs (chosen beats rejected), or the verdicts
+of any scorer or judge on them. Each pair is shown in a seeded random order, so that "first
+wins" is half the labels and no order bias can be learned; the tree then takes the feature
+differences (first minus second) and is fitted with both orders (`fit_tree`). Pairs are split
+by prompt into a fitting set and a held-out set, on which the tree's accuracy is reported next
+to "longer wins".
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rewardkit.data.schema import PreferencePair
+from rewardkit.models.tree.features import FEATURES, pair_differences
+from rewardkit.models.tree.tree import DecisionTree, fit_tree
+
+
+@dataclass
+class TreeFit:
+    tree: DecisionTree
+    report: dict[str, Any]
+
+
+def shown_orders(pairs: Sequence[PreferencePair], seed: int) -> list[bool]:
+    """Per pair, whether the chosen response is shown first (a seeded coin)."""
+    rng = random.Random(seed)
+    return [rng.random() < 0.5 for _ in pairs]
+
+
+def split_by_prompt(n: int, prompts: Sequence[str], held_out: float, seed: int) -> tuple[list[int], list[int]]:
+    keys = sorted(set(prompts))
+    random.Random(seed).shuffle(keys)
+    held = set(keys[: int(round(held_out * len(keys)))])
+    fit = [i for i in range(n) if prompts[i] not in held]
+    test = [i for i in range(n) if prompts[i] in held]
+    return fit, test
+
+
+def fit_decisions(pairs: Sequence[PreferencePair], prefers_chosen: Sequence[bool], *, max_depth: int = 3,
+                  min_samples_leaf: int = 20, class_weight: str | None = None, held_out: float = 0.2, seed: int = 0) -> TreeFit:
+    """Fit a tree to decisions on `pairs` (`prefers_chosen[i]`: the decider preferred the chosen response)."""
+    first_is_chosen = shown_orders(pairs, seed)
+    firsts = [p.chosen if c else p.rejected for p, c in zip(pairs, first_is_chosen)]
+    seconds = [p.rejected if c else p.chosen for p, c in zip(pairs, first_is_chosen)]
+    x = pair_differences(firsts, seconds)
+    y = [int(pc == c) for pc, c in zip(prefers_chosen, first_is_chosen)]  # 1: the decider preferred the first shown
+    fit_idx, test_idx = split_by_prompt(len(pairs), [p.prompt[-1].content for p in pairs], held_out, seed)
+    if not fit_idx:
+        fit_idx, test_idx = list(range(len(pairs))), []
+    tree = fit_tree([x[i] for i in fit_idx], [y[i] for i in fit_idx], list(FEATURES), max_depth=max_depth,
+                    min_samples_leaf=min_samples_leaf, class_weight=class_weight, seed=seed)
+
+    def accuracy(idx: list[int], predict) -> float | None:  # noqa: ANN001
+        return sum(predict(i) == y[i] for i in idx) / len(idx) if idx else None
+
+    length = FEATURES.index("length")
+    tree_pred = lambda i: int(tree.predict(x[i])[0] > 0.5)  # noqa: E731
+    longer = lambda i: int(x[i][length] > 0)  # noqa: E731
+    report = {"pairs": len(pairs), "fit_pairs": len(fit_idx), "held_out_pairs": len(test_idx), "depth": tree.depth(),
+              "importances": tree.meta["importances"],
+              "fit_accuracy": accuracy(fit_idx, tree_pred), "held_out_accuracy": accuracy(test_idx, tree_pred),
+              "longer_wins_held_out": accuracy(test_idx, longer), "longer_wins_all": accuracy(list(range(len(pairs))), longer)}
+    tree.meta.update({k: report[k] for k in ("held_out_accuracy", "longer_wins_held_out")})
+    return TreeFit(tree, report)
+
+
+def plot_tree(tree: DecisionTree, path: Any, title: str = "") -> None:
+    """The tree as boxes and arrows (matplotlib), leaves coloured by P(first wins)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    positions: dict[int, tuple[float, float]] = {}
+    leaves = [0]
+
+    def place(i: int, depth: int) -> float:
+        node = tree.nodes[i]
+        if node.p_first is not None:
+            x = float(leaves[0])
+            leaves[0] += 1
+        else:
+            x = (place(node.left, depth + 1) + place(node.right, depth + 1)) / 2  # type: ignore[arg-type]
+        positions[i] = (x, -depth)
+        return x
+
+    place(0, 0)
+    width = max(leaves[0], 1)
+    fig, ax = plt.subplots(figsize=(max(6, 2.2 * width), 1.8 + 1.4 * max(tree.depth(), 1)))
+    for i, node in enumerate(tree.nodes):
+        if i not in positions:
+            continue
+        x, y = positions[i]
+        if node.p_first is None:
+            label = f"{tree.features[node.feature]} Δ\n<= {node.threshold:+.3g}"  # type: ignore[index]
+            colour = "#dddddd"
+            for child, edge in ((node.left, "yes"), (node.right, "no")):
+                cx, cy = positions[child]  # type: ignore[index]
+                ax.annotate("", xy=(cx, cy + 0.18), xytext=(x, y - 0.18), arrowprops={"arrowstyle": "->", "color": "grey"})
+                ax.text((x + cx) / 2, (y + cy) / 2, edge, fontsize=7, color="grey", ha="center")
+        else:
+            label = f"first wins\np={node.p_first:.2f}\nn={node.n}"
+            colour = plt.cm.RdYlGn(node.p_first)
+        ax.text(x, y, label, ha="center", va="center", fontsize=8, bbox={"boxstyle": "round", "fc": colour, "ec": "grey"})
+    ax.set_xlim(-0.7, width - 0.3)
+    ax.set_ylim(-max(tree.depth(), 1) - 0.6, 0.6)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
