@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rewardkit.cli.options import ATTN_HELP, DTYPE_HELP, INVALID_HELP, invalid_policy
+from rewardkit.cli.options import ATTN_HELP, DTYPE_HELP, INVALID_HELP, invalid_policy, read_input_pairs
 
 
 def explain(
@@ -27,8 +27,6 @@ def explain(
 ) -> None:
     """Fit a tree to the decisions of any scorer or judge and to the human labels; compare how each decides."""
     from rewardkit.data.containers import write_text_atomic
-    from rewardkit.data.io import ReadReport, load_pairs
-    from rewardkit.errors import DataError
     from rewardkit.evaluate.runner import EvalOptions, load_model
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.models.protocols import ScorerJudge
@@ -37,11 +35,7 @@ def explain(
 
     invalid_policy(invalid)
     options = EvalOptions(batch_size=batch_size, dtype=dtype, attn_implementation=attn_implementation)
-    report = ReadReport()
-    pairs = load_pairs(data, invalid=invalid, report=report)
-    print(report.summary(), file=sys.stderr)
-    if not pairs:
-        raise DataError(f"no pairs in {', '.join(data)}")
+    pairs, report = read_input_pairs(data, invalid)
     with output_folder(out, data, writes=("explain.md", "explain.json", "manifest.json")) as folder:
         model = load_model(judge, options, folder)
         decider = model if hasattr(model, "judge") else ScorerJudge(model)

@@ -29,6 +29,21 @@ def no_pairs(paths: list[str], report) -> str:  # noqa: ANN001 - ReadReport
     return f"no pairs in {', '.join(paths)}{why}"
 
 
+def read_input_pairs(paths: list[str], invalid: str, format: str | None = None):  # noqa: ANN201 - (pairs, ReadReport)
+    """The pairs of a command's input files, the read summary printed; no pairs is an error."""
+    import sys
+
+    from rewardkit.data.io import ReadReport, load_pairs
+    from rewardkit.errors import DataError
+
+    report = ReadReport()
+    pairs = load_pairs(paths, format=format, invalid=invalid, report=report)
+    print(report.summary(), file=sys.stderr)
+    if not pairs:
+        raise DataError(no_pairs(paths, report))
+    return pairs, report
+
+
 DTYPE_HELP = ("Weights and compute: auto (the checkpoint's dtype on a GPU; bf16 autocast on a CPU that has fast bf16, "
               "else fp32), bfloat16, float16, or float32 (exact scores).")
 DEVICE_MAP_HELP = "accelerate device map for big models: auto spreads the layers over the GPUs (default: one device)."

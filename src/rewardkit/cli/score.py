@@ -19,7 +19,7 @@ from rewardkit.cli.options import (
     UNTRAINED_HELP,
     invalid_policy,
     load_options,
-    no_pairs,
+    read_input_pairs,
 )
 from rewardkit.console import progress_for
 
@@ -44,8 +44,6 @@ def score(
     from transformers.utils import logging as hf_logging
 
     from rewardkit.data.containers import output_container, write_rows, write_text_atomic
-    from rewardkit.data.io import ReadReport, load_pairs
-    from rewardkit.errors import DataError
     from rewardkit.manifest import build_manifest
     from rewardkit.models.distributed import score_sharded, world
     from rewardkit.models.protocols import pair_conversations
@@ -58,11 +56,7 @@ def score(
     check_output_file(out, data)
     check_output_file(out + ".manifest.json", data)
     hf_logging.disable_progress_bar()
-    report = ReadReport()
-    pairs = load_pairs(data, format=format, invalid=invalid, report=report)
-    print(report.summary(), file=sys.stderr)
-    if not pairs:
-        raise DataError(no_pairs(data, report))
+    pairs, report = read_input_pairs(data, invalid, format)
     scorer = load_scorer(model, batch_size=batch_size, max_length=max_length, normalize=normalize,
                          allow_untrained_head=allow_untrained_head, **vars(options))
     convs = pair_conversations(pairs)

@@ -104,20 +104,14 @@ def train_tree(
     invalid: str = typer.Option("error", help="error or skip flawed pairs."),
 ) -> None:
     """Fit a decision tree that decides which response wins from measured feature differences."""
-    from rewardkit.cli.options import choice, invalid_policy
-    from rewardkit.data.io import ReadReport, load_pairs
-    from rewardkit.errors import DataError
+    from rewardkit.cli.options import choice, invalid_policy, read_input_pairs
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.outputs import output_folder
     from rewardkit.train.tree import fit_decisions, plot_tree
 
     invalid_policy(invalid, ("error", "skip"))
     choice(class_weight, ("balanced",), "--class-weight")
-    report = ReadReport()
-    pairs = load_pairs(data, invalid=invalid, report=report)
-    print(report.summary(), file=sys.stderr)
-    if not pairs:
-        raise DataError(f"no pairs in {', '.join(data)}")
+    pairs, report = read_input_pairs(data, invalid)
     with output_folder(out, data, writes=("tree.json", "report.json", "manifest.json")) as folder:
         fit = fit_decisions(pairs, [True] * len(pairs), max_depth=max_depth, min_samples_leaf=min_leaf, class_weight=class_weight,
                             held_out=held_out, seed=seed)
