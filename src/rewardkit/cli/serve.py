@@ -51,21 +51,8 @@ def serve(
 
 
 def load_served(model: str, config, options, judge_mode: str = "logprob", allow_untrained_head: bool = False):  # noqa: ANN001, ANN201
-    """The scorer or judge a spec names, loaded with the server's options."""
-    from transformers.utils import logging as hf_logging
+    """The scorer or judge a spec names, loaded with the server's options (judges in both orders)."""
+    from rewardkit.models.registry import load_model
 
-    from rewardkit.models.registry import load_scorer
-
-    hf_logging.disable_progress_bar()
-    if model.startswith("tree:"):
-        from rewardkit.models.tree.judge import TreeJudge
-
-        return TreeJudge.load(model[len("tree:"):])
-    if model.startswith("judge:"):
-        from rewardkit.models.judges import load_judge, parse_judge_spec
-
-        template, judge_model = parse_judge_spec(model)
-        return load_judge(judge_model, template, mode=judge_mode, orders="both", batch_size=config.batch_size,
-                          max_length=config.max_length, **vars(options))
-    return load_scorer(model, batch_size=config.batch_size, max_length=config.max_length,
-                       allow_untrained_head=allow_untrained_head, **vars(options))
+    return load_model(model, judge_mode=judge_mode, judge_orders="both", batch_size=config.batch_size,
+                      max_length=config.max_length, allow_untrained_head=allow_untrained_head, **vars(options))

@@ -83,25 +83,18 @@ class EvalOptions:
 
 
 def load_model(spec: str, options: EvalOptions, out: Path) -> Any:
-    """The scorer or judge a spec names, with the options that apply to it."""
-    from rewardkit.models.registry import load_scorer
+    """The scorer or judge a spec names, with the options that apply to it (judges cache in `out`)."""
+    from rewardkit.models.registry import load_model as load
 
-    if spec.startswith("tree:"):
-        from rewardkit.models.tree.judge import TreeJudge
-
-        return TreeJudge.load(spec[len("tree:"):])
+    cache = None
     if spec.startswith("judge:"):
-        from rewardkit.models.judges import load_judge, parse_judge_spec
         from rewardkit.models.judges.cache import ResponseCache
 
-        template, judge_model = parse_judge_spec(spec)
         cache = ResponseCache(options.judge_cache or out / "cache.sqlite")
-        return load_judge(judge_model, template, mode=options.judge_mode, orders=options.judge_orders, cache=cache,
-                          batch_size=options.batch_size, max_length=options.max_length, concurrency=options.concurrency,
-                          timeout=options.timeout, max_retries=options.max_retries, api_key=options.api_key,
-                          **vars(options.loading()))
-    return load_scorer(spec, batch_size=options.batch_size, max_length=options.max_length,
-                       allow_untrained_head=options.allow_untrained_head, **vars(options.loading()))
+    return load(spec, judge_mode=options.judge_mode, judge_orders=options.judge_orders, cache=cache,
+                concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries, api_key=options.api_key,
+                batch_size=options.batch_size, max_length=options.max_length, allow_untrained_head=options.allow_untrained_head,
+                **vars(options.loading()))
 
 
 def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions | None = None) -> dict[str, Any]:

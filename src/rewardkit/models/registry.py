@@ -6,6 +6,9 @@
 | ``random`` or ``random:SEED`` | seeded random rewards |
 | ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head (refused unless ``allow_untrained_head=True``) |
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
+
+`load_model` takes every spec the commands take: the above, ``judge:TEMPLATE:MODEL`` (a
+generative judge) and ``tree:DIR`` (a decision tree); the last two are pairwise judges.
 """
 
 from __future__ import annotations
@@ -43,3 +46,23 @@ def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
     from rewardkit.models.classifier import ClassifierScorer
 
     return ClassifierScorer.load(spec, **kwargs)
+
+
+def load_model(spec: str, *, judge_mode: str = "generate", judge_orders: str = "both", cache: Any = None,
+               concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5, api_key: str | None = None,
+               **kwargs: Any) -> Any:
+    """A `RewardScorer` or `PairwiseJudge` for any spec (see the module docstring). Scorer and
+    loading options (`MODEL_OPTIONS`) go to the model; the judge options to generative judges."""
+    if spec.startswith("tree:"):
+        from rewardkit.models.tree.judge import TreeJudge
+
+        return TreeJudge.load(spec[len("tree:"):])
+    if spec.startswith("judge:"):
+        from rewardkit.models.judges import load_judge, parse_judge_spec
+
+        template, judge_model = parse_judge_spec(spec)
+        kwargs.pop("allow_untrained_head", None)
+        kwargs.pop("normalize", None)
+        return load_judge(judge_model, template, mode=judge_mode, orders=judge_orders, cache=cache, concurrency=concurrency,
+                          timeout=timeout, max_retries=max_retries, api_key=api_key, **kwargs)
+    return load_scorer(spec, **kwargs)
