@@ -9,7 +9,8 @@ import json
 
 from hypothesis import strategies as st
 
-KEYS = ["id", "prompt", "chosen", "rejected", "source", "subset", "margin", "scores", "meta", "role", "content", "extra"]
+KEYS = ["id", "prompt", "chosen", "rejected", "source", "subset", "margin", "scores", "meta", "role", "content", "extra",
+        "response", "responses"]
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=True, allow_infinity=True),
                     st.text(max_size=12))

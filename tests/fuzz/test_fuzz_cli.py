@@ -222,3 +222,24 @@ def test_train_tree(spec, depth, min_leaf, invalid):
         return (["train", "tree", "--data", src, "--out", out, "--max-depth", depth, "--min-leaf", min_leaf, "--invalid", invalid],
                 [src], out)
     check("train tree", build)
+
+
+@given(spec=data_files(), n=st.one_of(st.none(), ints), model=st.sampled_from(["length", "shortest", "random:x"]))
+def test_rerank(spec, n, model):
+    def build(folder):
+        src = _write(folder, "candidates", spec)
+        out = folder / "o" / "best.jsonl"
+        extra = ["--n", n] if n is not None else []
+        return ["rerank", "--model", model, "--data", src, "--out", out, *extra], [src], out.parent
+    check("rerank", build)
+
+
+@given(spec=data_files(), depth=ints, invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=budget(6))
+def test_explain(spec, depth, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "explain"
+        return (["explain", "--judge", "length", "--data", src, "--out", out, "--max-depth", depth, "--min-leaf", "1",
+                 "--invalid", invalid], [src], out)
+    check("explain", build)

@@ -58,8 +58,8 @@ def read_candidates(paths: Sequence[str], *, n: int | None = None) -> list[Candi
                 prompt = parse_prompt(row["prompt"])
                 if "responses" in row:
                     responses = row["responses"]
-                    if not isinstance(responses, list) or not all(isinstance(r, str) for r in responses):
-                        raise FieldError("bad-type", "responses", "expected a list of strings")
+                    if not isinstance(responses, list) or not responses or not all(isinstance(r, str) for r in responses):
+                        raise FieldError("bad-type", "responses", "expected a non-empty list of strings")
                     extra = [{k: v for k, v in row.items() if k not in ("prompt", "responses")}] * len(responses)
                 elif isinstance(row.get("response"), str):
                     responses, extra = [row["response"]], [{k: v for k, v in row.items() if k not in ("prompt", "response")}]
