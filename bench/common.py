@@ -19,6 +19,15 @@ RB_OPEN = SHARED / "eval" / "rb-open.jsonl"
 RESULTS = REPO / "bench" / "results"
 
 
+def free_port() -> int:
+    """A free TCP port on the loopback address, for a server the bench starts."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def require_shared() -> None:
     if not TRAIN_FILES or not RB_OPEN.exists():
         raise SystemExit(f"shared data not found at {SHARED}; set REWARDKIT_SHARED_DATA")

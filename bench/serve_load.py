@@ -26,12 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import RB_OPEN, write_result  # noqa: E402
+from common import RB_OPEN, free_port, write_result  # noqa: E402
 
-from rewardkit.serve.client import RewardClient, ServerError  # noqa: E402
-from tests.serve.conftest import free_port, wait_for_health  # noqa: E402
+from rewardkit.serve.client import RewardClient, ServerError, wait_for_health  # noqa: E402
 
 
 def texts() -> list[tuple[str, str]]:

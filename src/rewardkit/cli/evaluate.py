@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,19 +10,18 @@ from typing import Optional
 import typer
 
 from rewardkit.cli.options import (
-    ATTN_HELP,
-    BF16_HELP,
-    DEVICE_MAP_HELP,
-    DTYPE_HELP,
+    AttnOption,
+    Bf16Option,
+    DeviceMapOption,
+    DtypeOption,
     INVALID_HELP,
-    REMOTE_CODE_HELP,
+    RemoteCodeOption,
     UNTRAINED_HELP,
     choice,
     invalid_policy,
     load_options,
 )
 from rewardkit.console import console
-from rewardkit.errors import RewardkitError
 
 
 def eval_command(
@@ -33,11 +31,11 @@ def eval_command(
     compare: Optional[list[str]] = typer.Option(None, help="results.json files to put side by side (no evaluation)."),
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also evaluate length, shortest and random."),
     batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass."),
-    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
-    device_map: Optional[str] = typer.Option(None, "--device-map", help=DEVICE_MAP_HELP),
-    attn_implementation: Optional[str] = typer.Option(None, "--attn-implementation", help=ATTN_HELP),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=REMOTE_CODE_HELP),
-    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help=BF16_HELP),
+    dtype: DtypeOption = "auto",
+    device_map: DeviceMapOption = None,
+    attn_implementation: AttnOption = None,
+    trust_remote_code: RemoteCodeOption = False,
+    bf16: Bf16Option = None,
     max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (default: the model's, else 512)."),
     bootstrap: int = typer.Option(1000, min=0, help="Bootstrap rounds for the confidence intervals (0: none)."),
     invalid: str = typer.Option("error", help=INVALID_HELP),
@@ -55,12 +53,12 @@ def eval_command(
     MODEL is a reward model (a folder, hub id, minilm, smollm2), a baseline (length, shortest,
     random), or a generative judge, judge:TEMPLATE:MODEL (e.g. judge:skywork-critic:smollm2).
     """
-    from rewardkit.evaluate.report import data_mismatch, leaderboard, subset_table
+    from rewardkit.evaluate.report import data_mismatch, leaderboard, load_results, subset_table
 
     if compare:
         if model or data:
             raise typer.BadParameter("--compare puts saved results side by side; it takes no --model or --data")
-        results = [_load_results(path) for path in compare]
+        results = [load_results(path) for path in compare]
         text = leaderboard(results) + "\n" + subset_table(results)
         warning = data_mismatch(results)
         if warning:
@@ -100,50 +98,3 @@ def eval_command(
         print(f"judge cache {cache_info['path']}: {cache_info['hits']:,} hits, {cache_info['misses']:,} misses", file=sys.stderr)
     for name, where in done["paths"].items():
         print(f"{name}: {where}", file=sys.stderr)
-
-
-def _accuracy(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-        raise RewardkitError(f"{where}: expected an accuracy in [0, 1], got {value!r} (percentages are not accepted)")
-    return float(value)
-
-
-def _load_results(path: str) -> dict:
-    """A rewardkit results.json, or a reward-bench results file (per-subset accuracies by name);
-    every accuracy is checked to lie in [0, 1]."""
-    from rewardkit.evaluate.benchmarks import benchmark_for
-    from rewardkit.evaluate.metrics import section_scores
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise RewardkitError(f"{path}: not a readable results file ({e})") from None
-    if not isinstance(data, dict):
-        raise RewardkitError(f"{path}: not a results file (expected a JSON object)")
-    if "subsets" in data and "sections" in data:
-        subsets, sections = data["subsets"], data["sections"]
-        if not isinstance(subsets, dict) or not isinstance(sections, dict) or not isinstance(data.get("model"), str):
-            raise RewardkitError(f"{path}: not a rewardkit results file (model, subsets and sections)")
-        for name, sub in subsets.items():
-            if not isinstance(sub, dict) or not isinstance(sub.get("n"), int) or isinstance(sub.get("n"), bool):
-                raise RewardkitError(f"{path}: field 'subsets.{name}': expected {{\"accuracy\": float, \"n\": int}}")
-            _accuracy(sub.get("accuracy"), f"{path}: field 'subsets.{name}.accuracy'")
-        for name, value in sections.items():
-            _accuracy(value, f"{path}: field 'sections.{name}'")
-        for key in ("score", "prior_sets"):
-            if data.get(key) is not None:
-                _accuracy(data[key], f"{path}: field '{key}'")
-        data.setdefault("weighting", "rows-present")
-        return data
-    # reward-bench writes {"model": ..., "chat_template": ..., "<subset>": accuracy, ...}
-    subsets = {k: {"accuracy": _accuracy(v, f"{path}: field '{k}'"), "n": 0}
-               for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    if not subsets:
-        raise RewardkitError(f"{path}: not a results file (no per-subset accuracies)")
-    bench = benchmark_for(set(subsets))
-    official = bench.official_counts() if bench else {}
-    for s in subsets:
-        subsets[s]["n"] = official.get(s, 1)
-    scores = section_scores(subsets, bench)
-    return {"model": str(data.get("model", Path(path).stem)), "subsets": subsets, "sections": scores.sections,
-            "prior_sets": scores.prior_sets, "score": scores.score, "weighting": "official", "unknown_subsets": scores.unknown_subsets}

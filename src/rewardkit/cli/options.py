@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 
 from rewardkit.data.io import INVALID_POLICIES
@@ -50,6 +52,13 @@ DEVICE_MAP_HELP = "accelerate device map for big models: auto spreads the layers
 ATTN_HELP = "Attention implementation: eager, sdpa, flash_attention_2 ... (Gemma-2 reward models need eager)."
 REMOTE_CODE_HELP = "Allow a hub model's own Python code to run (off by default)."
 BF16_HELP = "Force bf16 autocast on or off, whatever --dtype says (older flag)."
+
+# The loading options, declared once for every command that loads a model (LoadOptions' fields).
+DtypeOption = Annotated[str, typer.Option("--dtype", help=DTYPE_HELP)]
+DeviceMapOption = Annotated[Optional[str], typer.Option("--device-map", help=DEVICE_MAP_HELP)]
+AttnOption = Annotated[Optional[str], typer.Option("--attn-implementation", help=ATTN_HELP)]
+RemoteCodeOption = Annotated[bool, typer.Option("--trust-remote-code", help=REMOTE_CODE_HELP)]
+Bf16Option = Annotated[Optional[bool], typer.Option("--bf16/--no-bf16", help=BF16_HELP)]
 
 
 def load_options(dtype: str, device_map: str | None, attn_implementation: str | None, trust_remote_code: bool,

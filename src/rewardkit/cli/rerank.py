@@ -8,7 +8,14 @@ from typing import Optional
 
 import typer
 
-from rewardkit.cli.options import ATTN_HELP, BF16_HELP, DEVICE_MAP_HELP, DTYPE_HELP, REMOTE_CODE_HELP, load_options
+from rewardkit.cli.options import (
+    AttnOption,
+    Bf16Option,
+    DeviceMapOption,
+    DtypeOption,
+    RemoteCodeOption,
+    load_options,
+)
 
 
 def rerank(
@@ -18,22 +25,21 @@ def rerank(
     n: Optional[int] = typer.Option(None, "--n", min=1, help="Use the first N candidates of each prompt."),
     batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass."),
     max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per conversation (default: the model's)."),
-    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
-    device_map: Optional[str] = typer.Option(None, "--device-map", help=DEVICE_MAP_HELP),
-    attn_implementation: Optional[str] = typer.Option(None, "--attn-implementation", help=ATTN_HELP),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=REMOTE_CODE_HELP),
-    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help=BF16_HELP),
+    dtype: DtypeOption = "auto",
+    device_map: DeviceMapOption = None,
+    attn_implementation: AttnOption = None,
+    trust_remote_code: RemoteCodeOption = False,
+    bf16: Bf16Option = None,
     judge_mode: str = typer.Option("logprob", "--judge-mode", help="For judges: logprob or generate."),
 ) -> None:
     """Keep the best of N candidate responses per prompt."""
-    from rewardkit.cli.serve import load_served
     from rewardkit.data.containers import output_container, write_rows, write_text_atomic
     from rewardkit.errors import DataError
     from rewardkit.manifest import build_manifest
     from rewardkit.outputs import check_output_file
     from rewardkit.rerank import pick_rows, read_candidates
     from rewardkit.rerank import rerank as run_rerank
-    from rewardkit.serve.config import ServeConfig
+    from rewardkit.models.registry import load_model
 
     options = load_options(dtype, device_map, attn_implementation, trust_remote_code, bf16)
     output_container(out)
@@ -41,7 +47,7 @@ def rerank(
     groups = read_candidates(data, n=n)
     if not groups:
         raise DataError(f"no candidates in {', '.join(data)}")
-    scorer = load_served(model, ServeConfig(model=model, batch_size=batch_size, max_length=max_length), options, judge_mode)
+    scorer = load_model(model, judge_mode=judge_mode, judge_orders="both", batch_size=batch_size, max_length=max_length, **vars(options))
     picks = run_rerank(scorer, groups)
     write_rows(pick_rows(groups, picks), out)
     counts = {"prompts": len(groups), "candidates": sum(len(g.responses) for g in groups)}

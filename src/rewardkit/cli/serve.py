@@ -7,7 +7,15 @@ from typing import Optional
 
 import typer
 
-from rewardkit.cli.options import ATTN_HELP, BF16_HELP, DEVICE_MAP_HELP, DTYPE_HELP, REMOTE_CODE_HELP, UNTRAINED_HELP, load_options
+from rewardkit.cli.options import (
+    AttnOption,
+    Bf16Option,
+    DeviceMapOption,
+    DtypeOption,
+    RemoteCodeOption,
+    UNTRAINED_HELP,
+    load_options,
+)
 
 
 def serve(
@@ -22,11 +30,11 @@ def serve(
     max_items: int = typer.Option(1024, min=1, help="Items per request at most (413 beyond)."),
     max_chars: int = typer.Option(200_000, min=1, help="Characters per item at most (413 beyond)."),
     max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per item; longer ones are truncated and counted (default: the model's)."),
-    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
-    device_map: Optional[str] = typer.Option(None, "--device-map", help=DEVICE_MAP_HELP),
-    attn_implementation: Optional[str] = typer.Option(None, "--attn-implementation", help=ATTN_HELP),
-    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help=REMOTE_CODE_HELP),
-    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help=BF16_HELP),
+    dtype: DtypeOption = "auto",
+    device_map: DeviceMapOption = None,
+    attn_implementation: AttnOption = None,
+    trust_remote_code: RemoteCodeOption = False,
+    bf16: Bf16Option = None,
     judge_mode: str = typer.Option("logprob", "--judge-mode", help="For judges: logprob or generate."),
     allow_untrained_head: bool = typer.Option(False, "--allow-untrained-head", help=UNTRAINED_HELP),
 ) -> None:

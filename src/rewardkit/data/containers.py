@@ -155,17 +155,13 @@ def _iter_json(path: str) -> Iterator[tuple[int, Any]]:
             first_line = head.split(b"\n", 1)[0]
             if not head:
                 return
-            if not head.startswith(b"["):
-                # Many ".json" preference files are JSON Lines in disguise; a single object or
-                # value spread over lines is not, and gets a message that says what it is.
-                if head.startswith(b"{") and not isinstance(_decode_line(first_line), BadRow):
-                    yield from _iter_jsonl(path, gz=False)
-                    return
-                f.seek(0)
-                whole = f.read()
-            else:
-                f.seek(0)
-                whole = f.read()
+            # Many ".json" preference files are JSON Lines in disguise; a single object or value
+            # spread over lines is not, and gets a message that says what it is.
+            if head.startswith(b"{") and not isinstance(_decode_line(first_line), BadRow):
+                yield from _iter_jsonl(path, gz=False)
+                return
+            f.seek(0)
+            whole = f.read()
     except OSError as e:
         raise DataError(f"cannot read: {e.strerror or e}", path=path) from None
     data = _whole_json(whole, path)

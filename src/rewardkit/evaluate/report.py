@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit.data.containers import write_rows, write_text_atomic
-from rewardkit.evaluate.metrics import Outcome
+from rewardkit.errors import RewardkitError
+from rewardkit.evaluate.benchmarks import benchmark_for
+from rewardkit.evaluate.metrics import Outcome, section_scores
 
 
 def _pct(value: float | None) -> str:
@@ -195,3 +197,47 @@ def write_report(
     plots = ["sections.png", *plot_model(main, outcomes, folder)]
     return {"results": str(folder / "results.json"), "scores": str(folder / "scores.jsonl"),
             "leaderboard": str(folder / "leaderboard.md"), "plots": ", ".join(str(folder / p) for p in plots)}
+
+
+def _accuracy(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+        raise RewardkitError(f"{where}: expected an accuracy in [0, 1], got {value!r} (percentages are not accepted)")
+    return float(value)
+
+
+def load_results(path: str) -> dict[str, Any]:
+    """A rewardkit results.json, or a reward-bench results file (per-subset accuracies by name);
+    every accuracy is checked to lie in [0, 1]."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise RewardkitError(f"{path}: not a readable results file ({e})") from None
+    if not isinstance(data, dict):
+        raise RewardkitError(f"{path}: not a results file (expected a JSON object)")
+    if "subsets" in data and "sections" in data:
+        subsets, sections = data["subsets"], data["sections"]
+        if not isinstance(subsets, dict) or not isinstance(sections, dict) or not isinstance(data.get("model"), str):
+            raise RewardkitError(f"{path}: not a rewardkit results file (model, subsets and sections)")
+        for name, sub in subsets.items():
+            if not isinstance(sub, dict) or not isinstance(sub.get("n"), int) or isinstance(sub.get("n"), bool):
+                raise RewardkitError(f"{path}: field 'subsets.{name}': expected {{\"accuracy\": float, \"n\": int}}")
+            _accuracy(sub.get("accuracy"), f"{path}: field 'subsets.{name}.accuracy'")
+        for name, value in sections.items():
+            _accuracy(value, f"{path}: field 'sections.{name}'")
+        for key in ("score", "prior_sets"):
+            if data.get(key) is not None:
+                _accuracy(data[key], f"{path}: field '{key}'")
+        data.setdefault("weighting", "rows-present")
+        return data
+    # reward-bench writes {"model": ..., "chat_template": ..., "<subset>": accuracy, ...}
+    subsets = {k: {"accuracy": _accuracy(v, f"{path}: field '{k}'"), "n": 0}
+               for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if not subsets:
+        raise RewardkitError(f"{path}: not a results file (no per-subset accuracies)")
+    bench = benchmark_for(set(subsets))
+    official = bench.official_counts() if bench else {}
+    for s in subsets:
+        subsets[s]["n"] = official.get(s, 1)
+    scores = section_scores(subsets, bench)
+    return {"model": str(data.get("model", Path(path).stem)), "subsets": subsets, "sections": scores.sections,
+            "prior_sets": scores.prior_sets, "score": scores.score, "weighting": "official", "unknown_subsets": scores.unknown_subsets}

@@ -3,6 +3,7 @@
     client = RewardClient("http://127.0.0.1:8000", api_key=os.environ.get("RM_KEY"))
     rewards = client.get_reward(queries, prompts)          # OpenRLHF's /get_reward
     rewards = client.score([[{"role": "user", ...}, {"role": "assistant", ...}], ...])
+    wait_for_health("http://127.0.0.1:8000", proc)       # after starting `rewardkit serve` as a process
 
 Requests are cut into batches of `batch_size` items. A 503 is retried after its Retry-After (or
 an exponential backoff), as are refused connections, up to `max_retries` times; any other
@@ -83,3 +84,17 @@ class RewardClient:
         for start in range(0, len(pairs), self.batch_size):
             out += self._post("/v1/judge", {"pairs": list(pairs[start : start + self.batch_size])})["verdicts"]
         return out
+
+
+def wait_for_health(url: str, proc=None, timeout: float = 120) -> None:  # noqa: ANN001 - a Popen, if the server is one
+    """Return once ``GET /health`` answers; fail if `proc` exits first or `timeout` passes."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1).read()
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}") from None
+            time.sleep(0.05)
+    raise RuntimeError("the server did not start")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardkit.data.schema import PreferencePair
+from rewardkit.models.protocols import PairwiseJudge, RewardScorer, ScorerJudge
 from rewardkit.models.tree.features import FEATURES, pair_differences
 from rewardkit.models.tree.tree import DecisionTree, fit_tree
 
@@ -115,3 +116,45 @@ def plot_tree(tree: DecisionTree, path: Any, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+@dataclass
+class Explanation:
+    """How a decider decides on some pairs, beside the human labels (`explain`)."""
+
+    decider: str
+    agreement: float  # share of pairs where the decider prefers the chosen response
+    fits: dict[str, TreeFit]  # "human labels" and the decider's name
+
+    def table(self) -> list[str]:
+        """The markdown summary: per decider, how well its tree reproduces it, its reliance on length."""
+        fmt = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+        lines = ["| decider | tree reproduces it (held out) | length importance | longer wins agrees with it |",
+                 "|---|---:|---:|---:|"]
+        for name, fit in self.fits.items():
+            r = fit.report
+            length = r["importances"]["length"] + r["importances"]["log_length"]
+            lines.append(f"| {name} | {fmt(r['held_out_accuracy'])} | {length:.2f} | {fmt(r['longer_wins_held_out'])} |")
+        return lines
+
+    def markdown(self, data: Sequence[str], plots: Sequence[str]) -> str:
+        parts = [f"# How {self.decider} decides, beside the human labels", "",
+                 f"{self.fits['human labels'].report['pairs']:,} pairs from {', '.join(data)}. {self.decider} agrees with "
+                 f"the human labels on {100 * self.agreement:.1f}% of them (ties count as disagreement).", "", *self.table()]
+        for (name, fit), png in zip(self.fits.items(), plots):
+            parts += ["", f"## {name}", "", f"![{name}]({png})", "", "```", fit.tree.text().rstrip(), "```"]
+        return "\n".join(parts) + "\n"
+
+    def to_dict(self, plots: Sequence[str]) -> dict[str, Any]:
+        return {"judge": self.decider, "agreement_with_labels": self.agreement,
+                "deciders": {name: {**fit.report, "tree": fit.tree.to_dict(), "plot": png}
+                             for (name, fit), png in zip(self.fits.items(), plots)}}
+
+
+def explain(model: RewardScorer | PairwiseJudge, pairs: Sequence[PreferencePair], name: str, **fit_options: Any) -> Explanation:
+    """Fit a tree to `model`'s verdicts on `pairs` and one to their human labels (`fit_decisions` options)."""
+    decider = model if hasattr(model, "judge") else ScorerJudge(model)  # type: ignore[arg-type]
+    verdicts = decider.judge([(p.prompt, p.chosen, p.rejected) for p in pairs])  # type: ignore[union-attr]
+    prefers = [v.winner == "first" for v in verdicts]
+    fits = {"human labels": fit_decisions(pairs, [True] * len(pairs), **fit_options), name: fit_decisions(pairs, prefers, **fit_options)}
+    return Explanation(name, sum(prefers) / len(pairs), fits)
