@@ -19,7 +19,7 @@ from rewardkit.cli.options import (
 
 
 def rerank(
-    model: str = typer.Option(..., help="A reward model (folder, hub id, length...) or judge:TEMPLATE:MODEL (knockout, both orders)."),
+    model: str = typer.Option(..., help="A reward model (folder, hub id, length..., linear:DIR) or a judge (judge:TEMPLATE:MODEL, tree:DIR; knockout, both orders)."),
     data: list[str] = typer.Option(..., help="Candidates: rows {prompt, response} grouped by prompt, or {prompt, responses: [...]}."),
     out: str = typer.Option(..., help="Output file: per prompt the best response, its index, every candidate with its score."),
     n: Optional[int] = typer.Option(None, "--n", min=1, help="Use the first N candidates of each prompt."),

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from rewardkit.cli.options import AttnOption, DtypeOption, RemoteCodeOption
+
 app = typer.Typer(help="Train reward models and decision trees.", no_args_is_help=True)
 
 
@@ -92,10 +94,70 @@ def train_rm(
     print(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}{tail}", file=sys.stderr)
 
 
+@app.command("attributes")
+def train_attributes(
+    model: str = typer.Option(..., "--model", help="Frozen backbone: minilm, smollm2, a folder trained by `train rm`, or a hub id."),
+    data: list[str] = typer.Option(..., help="Ratings files (rewardkit, HelpSteer2, UltraFeedback rows) and/or preference pairs "
+                                             "labelled with an attribute (row field 'attribute', else the source's default)."),
+    out: str = typer.Option(..., help="Folder: attributes.json, heads.safetensors, embeddings.sqlite, report.json, manifest.json."),
+    attribute: Optional[list[str]] = typer.Option(None, help="Fit only these attributes (repeatable; default: all in the data)."),
+    pooling: str = typer.Option("auto", help="auto (decoders: last token, encoders: mean), last, mean or first."),
+    max_length: Optional[int] = typer.Option(None, min=8, help="Tokens per text (default: the backbone's, 512)."),
+    batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass."),
+    dev: float = typer.Option(0.2, min=0.0, max=0.9, help="Share of prompts held out to choose each head's regularisation."),
+    seed: int = typer.Option(0, help="Seed of the development split."),
+    cache: Optional[Path] = typer.Option(None, help="Embedding cache (SQLite; default OUT/embeddings.sqlite): a rerun embeds only new texts."),
+    dtype: DtypeOption = "auto",
+    attn_implementation: AttnOption = None,
+    trust_remote_code: RemoteCodeOption = False,
+    invalid: str = typer.Option("error", help="error or skip flawed rows."),
+) -> None:
+    """Fit one linear head per attribute on a frozen backbone's embeddings (ArmoRM-style attribute rewards)."""
+    import json
+
+    from rewardkit.cli.options import choice, invalid_policy, load_options
+    from rewardkit.data.containers import write_text_atomic
+    from rewardkit.manifest import build_manifest, write_manifest
+    from rewardkit.models.classifier import POOLINGS
+    from rewardkit.outputs import output_folder
+    from rewardkit.train import attributes as fit
+
+    invalid_policy(invalid, ("error", "skip"))
+    choice(pooling, ("auto", *POOLINGS), "--pooling")
+    options = load_options(dtype, None, attn_implementation, trust_remote_code, None)
+    found = fit.read_attribute_data(data, invalid=invalid, only=attribute)
+    for report in (found.rating_report, found.pair_report):
+        if report.files:
+            print(report.summary(), file=sys.stderr)
+    keep = ["embeddings.sqlite"] if cache is None else []
+    with output_folder(out, data, writes=("attributes.json", "heads.safetensors", "report.json", "manifest.json", *keep)) as folder:
+        summary = fit.train_attributes(model, found, folder, pooling=pooling, max_length=max_length, batch_size=batch_size,
+                                       cache=cache, dev=dev, seed=seed, dtype=options.dtype, attn_implementation=attn_implementation,
+                                       trust_remote_code=trust_remote_code)
+        write_text_atomic(folder / "report.json", json.dumps(summary, indent=2) + "\n")
+        config = {"model": model, "data": data, "attribute": attribute, "pooling": pooling, "max_length": max_length,
+                  "batch_size": batch_size, "dev": dev, "seed": seed, "dtype": dtype, "invalid": invalid}
+        reads = {"ratings": found.rating_report.to_dict(), "pairs": found.pair_report.to_dict()}
+        write_manifest(folder, build_manifest("train attributes", config, data, {"read": reads, **summary}))
+    e = summary["embedding"]
+    print(f"embedded {e['distinct']:,} distinct texts ({e['cached']:,} cached) in {summary['embed_seconds']:.1f} s; "
+          f"heads fitted in {summary['fit_seconds']:.1f} s", file=sys.stderr)
+    print("| attribute | head | examples | development metric |")
+    print("|---|---|---:|---:|")
+    for name, h in summary["heads"].items():
+        metric = (f"accuracy {100 * h['dev_accuracy']:.1f}%" if h.get("dev_accuracy") is not None else
+                  f"pearson {h['dev_pearson']:.3f}" if h.get("dev_pearson") is not None else "-")
+        print(f"| {name} | {h['kind']} | {h['examples']:,} | {metric} |")
+    print(f"-> {out}", file=sys.stderr)
+
+
 @app.command("tree")
 def train_tree(
     data: list[str] = typer.Option(..., help="Preference pairs whose human labels the tree learns (chosen beats rejected)."),
-    out: str = typer.Option(..., help="Folder: tree.json, tree.txt, tree.png, report.json, manifest.json."),
+    out: str = typer.Option(..., help="Folder: tree.json, tree.txt, tree.png, linear.json, report.json, manifest.json "
+                                      "(and attributes/ with --attributes)."),
+    attributes: Optional[Path] = typer.Option(None, help="Attribute heads (`rewardkit train attributes`): their rewards join the "
+                                                         "measured features; copied into OUT/attributes."),
     max_depth: int = typer.Option(3, min=1, max=12, help="Tree depth (3-4 keeps it readable)."),
     min_leaf: int = typer.Option(20, min=1, help="Training rows per leaf at least (both orders count)."),
     class_weight: Optional[str] = typer.Option(None, help="balanced, or none."),
@@ -103,31 +165,37 @@ def train_tree(
     seed: int = typer.Option(0, help="Seed of the shown orders and the held-out split."),
     invalid: str = typer.Option("error", help="error or skip flawed pairs."),
 ) -> None:
-    """Fit a decision tree that decides which response wins from measured feature differences."""
+    """Fit a decision tree that decides which response wins from attribute-reward and measured feature differences."""
+    import json
+
     from rewardkit.cli.options import choice, invalid_policy, read_input_pairs
+    from rewardkit.data.containers import write_text_atomic
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.outputs import output_folder
-    from rewardkit.train.tree import fit_decisions, plot_tree
+    from rewardkit.train.tree import attribute_features, fit_decisions, plot_tree
 
     invalid_policy(invalid, ("error", "skip"))
     choice(class_weight, ("balanced",), "--class-weight")
     pairs, report = read_input_pairs(data, invalid)
-    with output_folder(out, data, writes=("tree.json", "report.json", "manifest.json")) as folder:
+    features = attribute_features(attributes)
+    with output_folder(out, data, writes=("tree.json", "linear.json", "report.json", "manifest.json")) as folder:
         fit = fit_decisions(pairs, [True] * len(pairs), max_depth=max_depth, min_samples_leaf=min_leaf, class_weight=class_weight,
-                            held_out=held_out, seed=seed)
+                            held_out=held_out, seed=seed, features=features)
         fit.tree.save(folder / "tree.json")
-        from rewardkit.data.containers import write_text_atomic
-        import json
-
+        if fit.linear:
+            fit.linear.save(folder / "linear.json")
+        if features.attributes is not None:
+            features.attributes.save(folder / "attributes")
         write_text_atomic(folder / "tree.txt", fit.tree.text())
         write_text_atomic(folder / "report.json", json.dumps(fit.report, indent=2) + "\n")
         plot_tree(fit.tree, folder / "tree.png", f"human labels of {', '.join(Path(d).name for d in data)}")
-        config = {"data": data, "max_depth": max_depth, "min_leaf": min_leaf, "class_weight": class_weight, "held_out": held_out,
-                  "seed": seed, "invalid": invalid}
+        config = {"data": data, "attributes": str(attributes) if attributes else None, "max_depth": max_depth, "min_leaf": min_leaf,
+                  "class_weight": class_weight, "held_out": held_out, "seed": seed, "invalid": invalid}
         write_manifest(folder, build_manifest("train tree", config, data, {"read": report.to_dict(), **fit.report}))
     print(fit.tree.text(), end="")
     r = fit.report
     held = f"{100 * r['held_out_accuracy']:.1f}%" if r["held_out_accuracy"] is not None else "-"
     base = f"{100 * r['longer_wins_held_out']:.1f}%" if r["longer_wins_held_out"] is not None else "-"
-    print(f"held-out accuracy {held} ({r['held_out_pairs']:,} pairs) vs longer wins {base}; importances "
+    linear = f"{100 * r['linear_held_out_accuracy']:.1f}%" if r["linear_held_out_accuracy"] is not None else "-"
+    print(f"held-out accuracy {held} ({r['held_out_pairs']:,} pairs), linear combination {linear}, longer wins {base}; importances "
           + ", ".join(f"{k} {v:.2f}" for k, v in r["importances"].items()) + f" -> {out}", file=sys.stderr)

@@ -23,10 +23,10 @@ stream or Parquet page, bad bytes inside a JSON array): nothing after the damage
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from rewardkit.data.containers import BadRow, container_of, iter_rows, write_rows
 from rewardkit.data.formats import FORMATS, detect_format, get_format
@@ -34,6 +34,7 @@ from rewardkit.data.schema import FieldError, PreferencePair
 from rewardkit.errors import DataError
 
 InvalidPolicy = Literal["error", "skip", "keep"]
+R = TypeVar("R")
 INVALID_POLICIES = ("error", "skip", "keep")
 
 
@@ -52,6 +53,7 @@ class ReadReport:
     files: list[FileReport] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     flagged: Counter[str] = field(default_factory=Counter)
+    unit: str = "pairs"  # what the records are, for the summary ("rated responses" for ratings)
 
     @property
     def rows(self) -> int:
@@ -63,7 +65,7 @@ class ReadReport:
 
     def summary(self) -> str:
         """One line for the user: rows read, pairs kept, and every row skipped or flagged, by reason."""
-        line = f"read {self.rows:,} rows from {len(self.files)} file{'s' * (len(self.files) != 1)}: {self.pairs:,} pairs"
+        line = f"read {self.rows:,} rows from {len(self.files)} file{'s' * (len(self.files) != 1)}: {self.pairs:,} {self.unit}"
         for label, counts in (("skipped", self.skipped), ("flagged", self.flagged)):
             if counts:
                 line += f"; {label} {sum(counts.values()):,} (" + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) + ")"
@@ -136,45 +138,64 @@ def _undetectable(row: Any) -> FieldError:
                       f"name one with --format ({', '.join(FORMATS)})")
 
 
+def _pair_parser(format: str | None, file_report: FileReport) -> Callable[[Any, str, str], list[PreferencePair]]:
+    """Parse rows into pairs, detecting the file's format from its first row unless named."""
+    fmt = get_format(format) if format else None
+
+    def parse(row: Any, default_id: str, source: str) -> list[PreferencePair]:
+        nonlocal fmt
+        if fmt is None:
+            name = detect_format(row)
+            if name is None:
+                raise _undetectable(row)
+            fmt = get_format(name)
+            file_report.format = name
+        return [fmt.parse(row, default_id, source)]
+
+    return parse
+
+
 def _read_one(path: str, format: str | None, invalid: InvalidPolicy, report: ReadReport, seen: dict[str, int],
               index: int, all_paths: list[str]) -> Iterator[PreferencePair]:
     file_report = FileReport(path=path, format=format)
     report.files.append(file_report)
+    yield from read_records(path, _pair_parser(format, file_report), invalid, report, file_report, seen, index, all_paths)
+
+
+def read_records(path: str, parse: Callable[[Any, str, str], list[R]], invalid: InvalidPolicy, report: ReadReport,
+                 file_report: FileReport, seen: dict[str, int], index: int, all_paths: list[str]) -> Iterator[R]:
+    """The one row rule for any record type (`PreferencePair`, `RatedResponse`): `parse(row,
+    default_id, source)` turns a row into records or raises `FieldError`; records report content
+    problems through ``problems()``; ids are unique across `all_paths` (`seen`)."""
     source = default_source_for(path)
-    fmt = get_format(format) if format else None
     for line, row in iter_rows(path):
         file_report.rows += 1
         try:
             if isinstance(row, BadRow):
                 raise FieldError(row.code, None, row.message)
-            if fmt is None:
-                name = detect_format(row)
-                if name is None:
-                    raise _undetectable(row)
-                fmt = get_format(name)
-                file_report.format = name
-            pair = fmt.parse(row, f"{source}-{line}", source)
+            records = parse(row, f"{source}-{line}", source)
         except FieldError as e:
-            # rows that cannot become a pair: stop, or leave out and count (``keep`` cannot keep them)
+            # rows that cannot become a record: stop, or leave out and count (``keep`` cannot keep them)
             if invalid == "error":
                 raise DataError(e.message + SKIP_HINT, path=path, line=line, field=e.field) from None
             report.skipped[e.code] += 1
             continue
-        problems = pair.problems()
-        first = seen.setdefault(pair.id, (index << 40) | line)
-        if first != (index << 40) | line:
-            where = f"{all_paths[first >> 40]}:{first & ((1 << 40) - 1)}"
-            problems.append(FieldError("duplicate-id", "id", f"duplicate id {pair.id!r} (first at {where})"))
-        if problems:
-            if invalid == "error":
-                p = problems[0]
-                raise DataError(p.message + SKIP_HINT, path=path, line=line, field=p.field)
-            counter = report.skipped if invalid == "skip" else report.flagged
-            counter[problems[0].code] += 1
-            if invalid == "skip":
-                continue
-        file_report.pairs += 1
-        yield pair
+        for record in records:
+            problems = record.problems()
+            first = seen.setdefault(record.id, (index << 40) | line)
+            if first != (index << 40) | line:
+                where = f"{all_paths[first >> 40]}:{first & ((1 << 40) - 1)}"
+                problems.append(FieldError("duplicate-id", "id", f"duplicate id {record.id!r} (first at {where})"))
+            if problems:
+                if invalid == "error":
+                    p = problems[0]
+                    raise DataError(p.message + SKIP_HINT, path=path, line=line, field=p.field)
+                counter = report.skipped if invalid == "skip" else report.flagged
+                counter[problems[0].code] += 1
+                if invalid == "skip":
+                    continue
+            file_report.pairs += 1
+            yield record
 
 
 def load_pairs(paths: str | Iterable[str], **kwargs: Any) -> list[PreferencePair]:

@@ -211,3 +211,77 @@ def _meta(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FieldError("bad-type", "meta", f"expected an object, got {type(value).__name__}")
     return value
+
+
+@dataclass(slots=True)
+class RatedResponse:
+    """One response to a prompt with pointwise attribute ratings (HelpSteer2, UltraFeedback).
+
+    Attributes:
+        id: stable identifier, unique within a dataset.
+        prompt: the conversation so far; ends with a user turn.
+        response: the rated final assistant turn.
+        ratings: attribute name to rating (HelpSteer2: 0-4; UltraFeedback: 1-5); an attribute
+            left unrated (UltraFeedback's "N/A") is absent, not zero.
+        source: where the row comes from.
+        meta: anything else, carried through unchanged.
+    """
+
+    id: str
+    prompt: list[Message]
+    response: str
+    ratings: dict[str, float]
+    source: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def problems(self) -> list[FieldError]:
+        """Content problems, in field order (the same rules as `PreferencePair.problems`)."""
+        found: list[FieldError] = []
+        if not self.prompt:
+            found.append(FieldError("empty-prompt", "prompt", "the prompt has no turns"))
+        elif self.prompt[-1].role != "user":
+            found.append(FieldError("prompt-not-ending-in-user", "prompt",
+                                    f"the prompt must end with a user turn, not '{self.prompt[-1].role}'"))
+        if not self.response.strip():
+            found.append(FieldError("empty-response", "response", "the response is empty"))
+        if not self.ratings:
+            found.append(FieldError("no-ratings", "ratings", "the response has no ratings"))
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rewardkit ratings row; `from_dict(to_dict())` is the identity."""
+        return {"id": self.id, "source": self.source, "prompt": [m.to_dict() for m in self.prompt], "response": self.response,
+                "ratings": dict(self.ratings), "meta": dict(self.meta)}
+
+    @classmethod
+    def from_dict(cls, row: Any, *, default_id: str = "", default_source: str = "") -> "RatedResponse":
+        """Parse a rewardkit ratings row; raises `FieldError` for structural problems."""
+        if not isinstance(row, dict):
+            raise FieldError("bad-type", "<row>", f"expected a JSON object, got {type(row).__name__}")
+        for name in ("prompt", "response", "ratings"):
+            if name not in row:
+                raise FieldError("missing-field", name, "required field is missing")
+        ratings = row["ratings"]
+        if not isinstance(ratings, dict):
+            raise FieldError("bad-type", "ratings", f"expected an object of numbers, got {type(ratings).__name__}")
+        source = row.get("source") or default_source
+        if not isinstance(source, str):
+            raise FieldError("bad-type", "source", f"expected a string, got {type(source).__name__}")
+        rid = row.get("id") or default_id
+        if not isinstance(rid, (str, int)):
+            raise FieldError("bad-type", "id", f"expected a string, got {type(rid).__name__}")
+        return cls(id=str(rid), prompt=parse_prompt(row["prompt"]), response=_text(row["response"], "response"),
+                   ratings={str(k): rating(v, f"ratings.{k}") for k, v in ratings.items()}, source=source,
+                   meta=_meta(row.get("meta")))
+
+
+def rating(value: Any, field_name: str) -> float:
+    """A finite number (or a numeric string, as UltraFeedback stores them)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise FieldError("bad-type", field_name, f"expected a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise FieldError("bad-type", field_name, f"expected a finite number, got {value!r}")
+    return float(value)

@@ -13,7 +13,7 @@ A model trained by rewardkit carries its formatting in ``config.json`` under ``r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +24,12 @@ from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.models.protocols import Conversation
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 DEFAULT_MAX_LENGTH = 512
 CPU_BATCH_TOKENS = 4096
+POOLINGS = ("last", "mean", "first")
 
 
 def load_sequence_classifier(
@@ -199,38 +201,80 @@ class ClassifierScorer:
             out.append(Encoded(ids, None, prompt_tokens_cut=cut))
         return out
 
-    def score_encoded(self, encoded: Sequence[Encoded], on_batch: Callable[[int], None] | None = None,
-                      max_batch_tokens: int | None = None) -> list[float]:
-        """Rewards of encoded sequences, in their order. They run longest first in batches of at
-        most `batch_size` sequences and, when given, `max_batch_tokens` padded tokens (the
-        longest sequence times the count), so memory stays bounded whatever the lengths."""
+    def batches(self, encoded: Sequence[Encoded], max_batch_tokens: int | None = None) -> Iterator[list[int]]:
+        """Indices of `encoded` in forward batches: longest first, at most `batch_size` sequences
+        and, when given, `max_batch_tokens` padded tokens (the longest times the count), so memory
+        stays bounded whatever the lengths."""
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
-        rewards = [0.0] * len(encoded)
         start = 0
         while start < len(order):
             width = len(encoded[order[start]].input_ids)  # the longest of this batch
             size = self.batch_size
             if max_batch_tokens:
                 size = max(1, min(size, max_batch_tokens // max(width, 1)))
-            idx = order[start : start + size]
+            yield order[start : start + size]
+            start += size
+
+    def score_encoded(self, encoded: Sequence[Encoded], on_batch: Callable[[int], None] | None = None,
+                      max_batch_tokens: int | None = None) -> list[float]:
+        """Rewards of encoded sequences, in their order (batched by `batches`)."""
+        rewards = [0.0] * len(encoded)
+        for idx in self.batches(encoded, max_batch_tokens):
             values = self._forward([encoded[i] for i in idx])
             for i, v in zip(idx, values):
                 rewards[i] = v
             if on_batch:
                 on_batch(len(idx))
-            start += len(idx)
         if self.normalization:
             mean, std = self.normalization["mean"], self.normalization["std"]
             rewards = [(r - mean) / std for r in rewards]
         return rewards
 
+    def embed_encoded(self, encoded: Sequence[Encoded], pooling: str = "auto",
+                      on_batch: Callable[[int], None] | None = None) -> "torch.Tensor":
+        """Final hidden states pooled per sequence, float32 ``[n, hidden]``, in input order: the
+        last real token (``last``; the default for decoders, where the scalar head reads it), the
+        mean over real tokens (``mean``; the default for encoders, sentence-transformers' pooling),
+        or the first token (``first``, [CLS])."""
+        import torch
+
+        if pooling == "auto":
+            pooling = "last" if self.is_decoder else "mean"
+        if pooling not in POOLINGS:
+            raise RewardkitError(f"unknown pooling {pooling!r}; known: auto, {', '.join(POOLINGS)}")
+        out: torch.Tensor | None = None
+        for idx in self.batches(encoded, self.max_batch_tokens):
+            inputs = self._inputs([encoded[i] for i in idx])
+            with torch.inference_mode(), self._autocast():
+                hidden = self.model(**inputs, output_hidden_states=True).hidden_states[-1].float()
+            mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            if pooling == "mean":
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+            elif pooling == "last":
+                pooled = hidden[torch.arange(len(idx)), inputs["attention_mask"].sum(1) - 1]
+            else:
+                pooled = hidden[:, 0]
+            if out is None:
+                out = torch.zeros(len(encoded), pooled.shape[-1])
+            out[torch.tensor(idx)] = pooled.cpu()
+            if on_batch:
+                on_batch(len(idx))
+        return out if out is not None else torch.zeros(0, int(self.model.config.hidden_size))
+
+    def _inputs(self, batch: list[Encoded]) -> dict[str, Any]:
+        types = [e.token_type_ids for e in batch] if batch[0].token_type_ids is not None else None
+        inputs = pad_right([e.input_ids for e in batch], self.tokenizer.pad_token_id, types)
+        return {k: v.to(self.device) for k, v in inputs.items()}
+
+    def _autocast(self) -> Any:
+        import torch
+
+        return torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16) if self.bf16 else nullcontext()
+
     def _forward(self, batch: list[Encoded]) -> list[float]:
         import torch
 
-        types = [e.token_type_ids for e in batch] if batch[0].token_type_ids is not None else None
-        inputs = pad_right([e.input_ids for e in batch], self.tokenizer.pad_token_id, types)
-        inputs = {k: v.to(self.device) for k, v in inputs.items()}
-        autocast = torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16) if self.bf16 else nullcontext()
-        with torch.inference_mode(), autocast:
+        inputs = self._inputs(batch)
+        with torch.inference_mode(), self._autocast():
             logits = self.model(**inputs).logits
         return logits[:, 0].float().tolist()

@@ -8,7 +8,8 @@
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
 
 `load_model` takes every spec the commands take: the above, ``judge:TEMPLATE:MODEL`` (a
-generative judge) and ``tree:DIR`` (a decision tree); the last two are pairwise judges.
+generative judge), ``tree:DIR`` (a decision tree; both are pairwise judges) and ``linear:DIR``
+(the linear combination of a tree folder's attribute rewards and features, a scorer).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ BASELINES = ("length", "shortest", "random")
 # ClassifierScorer options; baselines have none of them and ignore them, so one call serves both
 MODEL_OPTIONS = frozenset({"batch_size", "bf16", "max_length", "normalize", "device", "template", "attn_implementation", "trust_remote_code",
                            "allow_untrained_head", "dtype", "device_map"})
+# what a tree folder's attribute backbone takes (its max_length and template are the heads')
+BACKBONE_OPTIONS = frozenset({"batch_size", "bf16", "device", "attn_implementation", "trust_remote_code", "dtype", "device_map"})
 
 
 def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
@@ -53,10 +56,13 @@ def load_model(spec: str, *, judge_mode: str = "generate", judge_orders: str = "
                **kwargs: Any) -> Any:
     """A `RewardScorer` or `PairwiseJudge` for any spec (see the module docstring). Scorer and
     loading options (`MODEL_OPTIONS`) go to the model; the judge options to generative judges."""
-    if spec.startswith("tree:"):
+    if spec.startswith(("tree:", "linear:")):
         from rewardkit.models.tree.judge import TreeJudge
+        from rewardkit.models.tree.linear import LinearScorer
 
-        return TreeJudge.load(spec[len("tree:"):])
+        backbone = {k: v for k, v in kwargs.items() if k in BACKBONE_OPTIONS and v is not None}
+        kind, folder = spec.split(":", 1)
+        return (TreeJudge if kind == "tree" else LinearScorer).load(folder, **backbone)
     if spec.startswith("judge:"):
         from rewardkit.models.judges import load_judge, parse_judge_spec
 

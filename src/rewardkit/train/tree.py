@@ -17,7 +17,8 @@ from typing import Any
 
 from rewardkit.data.schema import PreferencePair
 from rewardkit.models.protocols import PairwiseJudge, RewardScorer, ScorerJudge
-from rewardkit.models.tree.features import FEATURES, pair_differences
+from rewardkit.models.tree.features import PairFeatures
+from rewardkit.models.tree.linear import LinearCombination, fit_linear
 from rewardkit.models.tree.tree import DecisionTree, fit_tree
 
 
@@ -25,6 +26,7 @@ from rewardkit.models.tree.tree import DecisionTree, fit_tree
 class TreeFit:
     tree: DecisionTree
     report: dict[str, Any]
+    linear: LinearCombination | None = None
 
 
 def shown_orders(pairs: Sequence[PreferencePair], seed: int) -> list[bool]:
@@ -43,31 +45,56 @@ def split_by_prompt(n: int, prompts: Sequence[str], held_out: float, seed: int) 
 
 
 def fit_decisions(pairs: Sequence[PreferencePair], prefers_chosen: Sequence[bool], *, max_depth: int = 3,
-                  min_samples_leaf: int = 20, class_weight: str | None = None, held_out: float = 0.2, seed: int = 0) -> TreeFit:
-    """Fit a tree to decisions on `pairs` (`prefers_chosen[i]`: the decider preferred the chosen response)."""
+                  min_samples_leaf: int = 20, class_weight: str | None = None, held_out: float = 0.2, seed: int = 0,
+                  features: PairFeatures | None = None, differences: Sequence[Sequence[float]] | None = None) -> TreeFit:
+    """Fit a tree, and the linear combination beside it, to decisions on `pairs`
+    (`prefers_chosen[i]`: the decider preferred the chosen response). `features` gives the
+    columns (default: the measured ones); `differences` (chosen minus rejected, per pair) saves
+    recomputing them when several deciders are fitted on the same pairs."""
+    features = features or PairFeatures()
+    if differences is None:
+        differences = chosen_minus_rejected(pairs, features)
     first_is_chosen = shown_orders(pairs, seed)
-    firsts = [p.chosen if c else p.rejected for p, c in zip(pairs, first_is_chosen)]
-    seconds = [p.rejected if c else p.chosen for p, c in zip(pairs, first_is_chosen)]
-    x = pair_differences(firsts, seconds)
+    x = [list(d) if c else [-v for v in d] for d, c in zip(differences, first_is_chosen)]
     y = [int(pc == c) for pc, c in zip(prefers_chosen, first_is_chosen)]  # 1: the decider preferred the first shown
     fit_idx, test_idx = split_by_prompt(len(pairs), [p.prompt[-1].content for p in pairs], held_out, seed)
     if not fit_idx:
         fit_idx, test_idx = list(range(len(pairs))), []
-    tree = fit_tree([x[i] for i in fit_idx], [y[i] for i in fit_idx], list(FEATURES), max_depth=max_depth,
+    tree = fit_tree([x[i] for i in fit_idx], [y[i] for i in fit_idx], list(features.names), max_depth=max_depth,
                     min_samples_leaf=min_samples_leaf, class_weight=class_weight, seed=seed)
+    linear = fit_linear([x[i] for i in fit_idx], [y[i] for i in fit_idx], list(features.names)) if len(set(y[i] for i in fit_idx)) > 1 else None
 
     def accuracy(idx: list[int], predict) -> float | None:  # noqa: ANN001
         return sum(predict(i) == y[i] for i in idx) / len(idx) if idx else None
 
-    length = FEATURES.index("length")
+    length = features.names.index("length")
     tree_pred = lambda i: int(tree.predict(x[i])[0] > 0.5)  # noqa: E731
+    linear_pred = lambda i: int(linear.reward(x[i]) > 0)  # noqa: E731
     longer = lambda i: int(x[i][length] > 0)  # noqa: E731
-    report = {"pairs": len(pairs), "fit_pairs": len(fit_idx), "held_out_pairs": len(test_idx), "depth": tree.depth(),
-              "importances": tree.meta["importances"],
+    report = {"pairs": len(pairs), "fit_pairs": len(fit_idx), "held_out_pairs": len(test_idx), "features": list(features.names),
+              "depth": tree.depth(), "importances": tree.meta["importances"],
               "fit_accuracy": accuracy(fit_idx, tree_pred), "held_out_accuracy": accuracy(test_idx, tree_pred),
+              "linear_held_out_accuracy": accuracy(test_idx, linear_pred) if linear else None,
+              "linear_weights": linear.meta["standardised_weights"] if linear else None,
               "longer_wins_held_out": accuracy(test_idx, longer), "longer_wins_all": accuracy(list(range(len(pairs))), longer)}
     tree.meta.update({k: report[k] for k in ("held_out_accuracy", "longer_wins_held_out")})
-    return TreeFit(tree, report)
+    if linear:
+        linear.meta["held_out_accuracy"] = report["linear_held_out_accuracy"]
+    return TreeFit(tree, report, linear)
+
+
+def attribute_features(folder: Any = None, **options: Any) -> PairFeatures:
+    """The measured features, after the attribute rewards of a ``train attributes`` folder when
+    given (embeddings cached in that folder, so texts it has seen are not embedded again)."""
+    if folder is None:
+        return PairFeatures()
+    from rewardkit.models.attributes.model import AttributeModel
+
+    return PairFeatures(AttributeModel.load(folder, **options))
+
+
+def chosen_minus_rejected(pairs: Sequence[PreferencePair], features: PairFeatures) -> list[list[float]]:
+    return features.differences([(p.prompt, p.chosen, p.rejected) for p in pairs])
 
 
 def plot_tree(tree: DecisionTree, path: Any, title: str = "") -> None:
@@ -151,10 +178,15 @@ class Explanation:
                              for (name, fit), png in zip(self.fits.items(), plots)}}
 
 
-def explain(model: RewardScorer | PairwiseJudge, pairs: Sequence[PreferencePair], name: str, **fit_options: Any) -> Explanation:
-    """Fit a tree to `model`'s verdicts on `pairs` and one to their human labels (`fit_decisions` options)."""
+def explain(model: RewardScorer | PairwiseJudge, pairs: Sequence[PreferencePair], name: str, *,
+            features: PairFeatures | None = None, **fit_options: Any) -> Explanation:
+    """Fit a tree to `model`'s verdicts on `pairs` and one to their human labels (`fit_decisions`
+    options), on the same feature columns (`features`: default the measured ones)."""
     decider = model if hasattr(model, "judge") else ScorerJudge(model)  # type: ignore[arg-type]
     verdicts = decider.judge([(p.prompt, p.chosen, p.rejected) for p in pairs])  # type: ignore[union-attr]
     prefers = [v.winner == "first" for v in verdicts]
-    fits = {"human labels": fit_decisions(pairs, [True] * len(pairs), **fit_options), name: fit_decisions(pairs, prefers, **fit_options)}
+    features = features or PairFeatures()
+    diffs = chosen_minus_rejected(pairs, features)
+    fits = {"human labels": fit_decisions(pairs, [True] * len(pairs), features=features, differences=diffs, **fit_options),
+            name: fit_decisions(pairs, prefers, features=features, differences=diffs, **fit_options)}
     return Explanation(name, sum(prefers) / len(pairs), fits)
