@@ -70,7 +70,7 @@ def test_bad_tree_files_are_refused(tmp_path):
     bad.write_text("{")
     with pytest.raises(RewardkitError, match="cannot read the tree"):
         DecisionTree.load(bad)
-    with pytest.raises(RewardkitError, match="cannot measure: \\['helpfulness'\\]"):
+    with pytest.raises(RewardkitError, match="cannot compute: \\['helpfulness'\\]"):
         TreeJudge(DecisionTree(["helpfulness"], [Node(p_first=0.5)]))
 
 

@@ -12,12 +12,12 @@ import typer
 from rewardkit.console import progress_for
 
 app = typer.Typer(
-    help="Curate preference data: mixture, dedup, decontaminate, select, consistency, balance.\n\n"
+    help="Curate preference data: mixture, dedup, decontaminate, select, consistency, balance, neighbors.\n\n"
     "rewardkit curate CONFIG.yaml --out DIR runs a whole pipeline; each step is also a subcommand.",
     no_args_is_help=True,
 )
 
-SUBCOMMANDS = ("run", "mixture", "dedup", "decontaminate", "select", "consistency", "balance")
+SUBCOMMANDS = ("run", "mixture", "dedup", "decontaminate", "select", "consistency", "balance", "neighbors")
 DATA_HELP = "Input files (any format rewardkit reads); each file is one source of the mixture."
 OUT_HELP = "Output folder: curated.jsonl, report.md, report.json, mixture.png, manifest.json."
 STATS_HELP = "Tokenizer for the before/after statistics (minilm, a folder, a hub id), or 'words'."
@@ -180,3 +180,22 @@ def balance(
 ) -> None:
     """Balance pairs whose chosen answer is longer against those where it is shorter, per source."""
     _single(data, out, "balance", {"ratio": ratio, "unit": unit, "sources": source or None, "seed": seed}, stats_tokenizer=stats_tokenizer, invalid=invalid)
+
+
+@app.command()
+def neighbors(
+    data: list[str] = typer.Option(..., "--data", help=DATA_HELP),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    fraction: float = typer.Option(0.2, "--fraction", min=0.0, max=1.0, help="Share of each instruction's pairs that get a neighbour pair."),
+    per_prompt: int = typer.Option(2, "--per-prompt", min=1, help="At most this many neighbour pairs per instruction."),
+    min_similarity: float = typer.Option(0.25, "--min-similarity", min=0.0, max=1.0, help="TF-IDF cosine a neighbour instruction needs at least."),
+    max_similarity: float = typer.Option(0.8, "--max-similarity", min=0.0, max=1.0, help="...and stays below (above: a paraphrase)."),
+    source: list[str] = typer.Option([], "--source", help="Only these sources get neighbour pairs; repeatable."),
+    seed: int = typer.Option(0, "--seed"),
+    stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
+    invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
+) -> None:
+    """Add pairs whose rejected answer answers a similar but different instruction (LLMBar's adversarial pattern)."""
+    _single(data, out, "neighbors", {"fraction": fraction, "per_prompt": per_prompt, "min_similarity": min_similarity,
+                                     "max_similarity": max_similarity, "sources": source or None, "seed": seed},
+            stats_tokenizer=stats_tokenizer, invalid=invalid)

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rewardkit.cli.options import INVALID_HELP, choice, invalid_policy
+from rewardkit.cli.options import INVALID_HELP, choice, invalid_policy, read_input_pairs
 from rewardkit.console import console, progress_for
 
 app = typer.Typer(help="Inspect, convert and generate preference data.", no_args_is_help=True)
@@ -107,6 +107,34 @@ def convert(
         print(f"warning: {to} rows have no place for: {lost}; dropped (--lossy error refuses; --to rewardkit keeps every field)",
               file=sys.stderr)
     print(f"{src} -> {dst} ({to}): {n:,} pairs written", file=sys.stderr)
+
+
+@app.command()
+def split(
+    data: list[str] = typer.Option(..., "--data", help="Preference files (several allowed)."),
+    out: Path = typer.Option(..., "--out", help="Folder for train.jsonl, dev.jsonl and manifest.json."),
+    dev: float = typer.Option(0.05, "--dev", min=0.0, max=0.9, help="Share of each source's prompts held out (all their pairs)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split; the same seed gives the same files."),
+    invalid: str = typer.Option("error", help=INVALID_HELP),
+) -> None:
+    """Carve a development split by prompt (stratified by source) from training data."""
+    from collections import Counter
+
+    from rewardkit.data.io import write_pairs
+    from rewardkit.data.split import split_by_prompt
+    from rewardkit.manifest import build_manifest, write_manifest
+    from rewardkit.outputs import output_folder
+
+    invalid_policy(invalid, ("error", "skip"))
+    pairs, report = read_input_pairs(data, invalid)
+    train, held = split_by_prompt(pairs, dev, seed)
+    with output_folder(out, data, writes=("train.jsonl", "dev.jsonl", "manifest.json")) as folder:
+        write_pairs(train, str(folder / "train.jsonl"))
+        write_pairs(held, str(folder / "dev.jsonl"))
+        counts = {"train": dict(Counter(p.source for p in train)), "dev": dict(Counter(p.source for p in held))}
+        write_manifest(folder, build_manifest("data split", {"data": data, "dev": dev, "seed": seed, "invalid": invalid}, data,
+                                              {"read": report.to_dict(), "pairs": counts}))
+    print(f"train {len(train):,} pairs, dev {len(held):,} pairs -> {out}", file=sys.stderr)
 
 
 @app.command()

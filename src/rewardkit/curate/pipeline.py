@@ -38,6 +38,7 @@ from rewardkit.curate.consistency import ConsistencyStep
 from rewardkit.curate.decontaminate import DecontaminateStep
 from rewardkit.curate.dedup import DedupStep
 from rewardkit.curate.mixture import Source, read_mixture
+from rewardkit.curate.neighbors import NeighborsStep
 from rewardkit.curate.report import (
     StepReport, decontamination_table, markdown_table, plot_mixture, stats_table, steps_table,
 )
@@ -55,6 +56,7 @@ STEPS: dict[str, type] = {
     "select": SelectStep,
     "consistency": ConsistencyStep,
     "balance": BalanceStep,
+    "neighbors": NeighborsStep,
 }
 
 

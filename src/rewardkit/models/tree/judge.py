@@ -7,6 +7,7 @@ A tree folder holds ``tree.json`` and, when the tree uses attribute rewards, ``a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,13 @@ ATTRIBUTES_DIR = "attributes"
 
 
 def load_features(folder: Path, **options: Any) -> PairFeatures:
-    """The features a tree folder was fitted with: its ``attributes/`` heads (no cache) plus the measured ones."""
+    """The features a tree folder was fitted with: its ``attributes/`` heads plus the measured
+    ones. Embeddings are not cached unless ``REWARDKIT_EMBEDDING_CACHE`` names a cache file."""
     if (folder / ATTRIBUTES_DIR / "attributes.json").is_file():
         from rewardkit.models.attributes.model import AttributeModel
 
-        return PairFeatures(AttributeModel.load(folder / ATTRIBUTES_DIR, cache=False, **options))
+        cache = os.environ.get("REWARDKIT_EMBEDDING_CACHE") or False
+        return PairFeatures(AttributeModel.load(folder / ATTRIBUTES_DIR, cache=cache, **options))
     return PairFeatures()
 
 
