@@ -243,3 +243,35 @@ def test_explain(spec, depth, invalid):
         return (["explain", "--judge", "length", "--data", src, "--out", out, "--max-depth", depth, "--min-leaf", "1",
                  "--invalid", invalid], [src], out)
     check("explain", build)
+
+
+@given(spec=data_files(), pooling=st.sampled_from(["auto", "mean", "last", "bogus"]), invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=budget(6))
+def test_train_attributes(tiny_bert, spec, pooling, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "attrs"
+        return (["train", "attributes", "--model", tiny_bert, "--data", src, "--out", out, "--pooling", pooling,
+                 "--max-length", "32", "--invalid", invalid], [src], out)
+    check("train attributes", build)
+
+
+@given(spec=data_files(), dev=st.sampled_from(["0.2", "0", "-1", "0.95", "x"]), invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=budget(10))
+def test_data_split(spec, dev, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "split"
+        return ["data", "split", "--data", src, "--out", out, "--dev", dev, "--invalid", invalid], [src], out
+    check("data split", build)
+
+
+@given(spec=data_files(), fraction=st.sampled_from(["1", "0.5", "2", "-0.1"]), low=st.sampled_from(["0", "0.1", "0.9"]), invalid=policies)
+@settings(max_examples=budget(10))
+def test_curate_neighbors(spec, fraction, low, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "nb"
+        return (["curate", "neighbors", "--data", src, "--out", out, "--fraction", fraction, "--min-similarity", low,
+                 "--stats-tokenizer", "words", "--invalid", invalid], [src], out)
+    check("curate neighbors", build)

@@ -14,7 +14,7 @@ import torch
 from rewardkit.cli.main import main
 from rewardkit.data.schema import Message
 from rewardkit.errors import RewardkitError
-from rewardkit.models.attributes.embeddings import EmbeddingCache, embed_conversations
+from rewardkit.models.attributes.embeddings import EmbeddingCache, embed_conversations, model_fingerprint
 from rewardkit.models.attributes.heads import AttributeHeads, Head
 from rewardkit.models.attributes.model import load_backbone
 from rewardkit.train.attributes import fit_bt_head, fit_ridge_head
@@ -71,7 +71,8 @@ def test_embeddings_each_distinct_text_once_and_cached(tiny_bert, tmp_path):
     cache = EmbeddingCache(tmp_path / "e.sqlite")
     stats: dict[str, int] = {}
     first = embed_conversations(scorer, convs, cache=cache, stats=stats)
-    assert first.shape == (16, 32) and stats == {"texts": 16, "distinct": 8, "cached": 0, "computed": 8}
+    tokens = sum(len(e.input_ids) for e in scorer.encode(convs))
+    assert first.shape == (16, 32) and stats == {"texts": 16, "distinct": 8, "cached": 0, "computed": 8, "tokens": tokens}
     assert torch.equal(first[:8], first[8:])
     stats.clear()
     again = embed_conversations(scorer, list(reversed(convs)), cache=cache, stats=stats)
@@ -83,6 +84,19 @@ def test_embeddings_each_distinct_text_once_and_cached(tiny_bert, tmp_path):
         out = scorer.model(input_ids=torch.tensor([enc.input_ids]), token_type_ids=torch.tensor([enc.token_type_ids]),
                            output_hidden_states=True)
     assert torch.allclose(out.hidden_states[-1][0].mean(0), first[5], atol=1e-3)
+
+
+def test_fingerprint_ignores_the_scalar_head_and_follows_the_backbone(tiny_bert):
+    scorer = load_backbone(tiny_bert, batch_size=2)
+    before = model_fingerprint(scorer, "auto")
+    assert before == model_fingerprint(scorer, "mean")  # "auto" is resolved: an encoder mean-pools
+    assert before != model_fingerprint(scorer, "first")
+    with torch.no_grad():
+        scorer.model.classifier.weight.normal_()  # a hub encoder gets a new random head on every load
+    assert model_fingerprint(scorer, "auto") == before
+    with torch.no_grad():
+        scorer.model.bert.embeddings.word_embeddings.weight[0] += 1.0  # a trained backbone is another model
+    assert model_fingerprint(scorer, "auto") != before
 
 
 def test_attributes_to_tree_to_eval_end_to_end(tiny_bert, synth_dir, tmp_path, capsys):

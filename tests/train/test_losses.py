@@ -92,3 +92,31 @@ def test_bad_names_and_params():
         get_loss("dpo")
     with pytest.raises(ValueError, match="tempered_t"):
         LossParams(tempered_t=1.5)
+
+
+def test_length_correlation_penalty_by_hand():
+    import math
+
+    import torch
+
+    from rewardkit.train.losses import length_correlation_penalty
+
+    chosen, rejected = torch.tensor([2.0, 0.0, 1.0]), torch.tensor([0.0, 0.0, 0.0])
+    # margins 2, 0, 1 against log length ratios log 4, log 1, log 2 = 2a, 0, a (a = log 2): exactly linear, corr 1
+    c_len, r_len = torch.tensor([40, 10, 20]), torch.tensor([10, 10, 10])
+    assert float(length_correlation_penalty(chosen, rejected, c_len, r_len)) == pytest.approx(1.0)
+    # margins 1, -1, 0 against ratios 2a, 0, a: centred m = (1, -1, 0), r = (a, -a, 0): corr 1 again; swap one -> corr 0
+    m = torch.tensor([1.0, -1.0, 0.0])
+    assert float(length_correlation_penalty(m, torch.zeros(3), c_len, r_len)) == pytest.approx(1.0)
+    m = torch.tensor([0.0, 0.0, 1.0])  # centred (-1/3, -1/3, 2/3) against (a, -a, 0): dot 0 -> 0
+    assert float(length_correlation_penalty(m, torch.zeros(3), c_len, r_len)) == pytest.approx(0.0, abs=1e-12)
+    # a half-correlated case by hand: m = (1, 0, 0) centred (2/3, -1/3, -1/3); r centred (a, -a, 0)
+    # dot = a, |m|² = 2/3, |r|² = 2a² -> corr² = a² / (2/3 · 2a²) = 3/4
+    m = torch.tensor([1.0, 0.0, 0.0])
+    assert float(length_correlation_penalty(m, torch.zeros(3), c_len, r_len)) == pytest.approx(0.75)
+    # gradient flows to the rewards; one pair or equal lengths give 0
+    chosen = torch.tensor([1.0, 0.0, 0.0], requires_grad=True)
+    length_correlation_penalty(chosen, torch.zeros(3), c_len, r_len).backward()
+    assert chosen.grad is not None and math.isfinite(float(chosen.grad.abs().sum()))
+    assert float(length_correlation_penalty(torch.tensor([1.0]), torch.tensor([0.0]), c_len[:1], r_len[:1])) == 0.0
+    assert float(length_correlation_penalty(m, torch.zeros(3), r_len, r_len)) == 0.0

@@ -188,7 +188,7 @@ def neighbors(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     fraction: float = typer.Option(0.2, "--fraction", min=0.0, max=1.0, help="Share of each instruction's pairs that get a neighbour pair."),
     per_prompt: int = typer.Option(2, "--per-prompt", min=1, help="At most this many neighbour pairs per instruction."),
-    min_similarity: float = typer.Option(0.25, "--min-similarity", min=0.0, max=1.0, help="TF-IDF cosine a neighbour instruction needs at least."),
+    min_similarity: float = typer.Option(0.1, "--min-similarity", min=0.0, max=1.0, help="TF-IDF cosine a neighbour instruction needs at least."),
     max_similarity: float = typer.Option(0.8, "--max-similarity", min=0.0, max=1.0, help="...and stays below (above: a paraphrase)."),
     source: list[str] = typer.Option([], "--source", help="Only these sources get neighbour pairs; repeatable."),
     seed: int = typer.Option(0, "--seed"),

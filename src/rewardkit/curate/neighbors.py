@@ -8,7 +8,7 @@ what was asked. A reward model that learned "longer and fluent wins" gets these 
 teach it to read the instruction.
 
 Neighbours are found by TF-IDF cosine similarity of the instructions (scikit-learn, word
-uni- and bi-grams). A neighbour must be similar (at least `min_similarity`) but not a
+uni- and bi-grams, English stop words left out, so "the" and "of" make no neighbours). A neighbour must be similar (at least `min_similarity`) but not a
 paraphrase (below `max_similarity`), and another prompt's answer is never one that also answers
 this prompt (prompts sharing a normalised text are one prompt). Added pairs keep their source,
 take the subset ``neighbor-instruction`` and the attribute ``instruction_following``, and record
@@ -33,7 +33,7 @@ SUBSET = "neighbor-instruction"
 class NeighborsStep:
     fraction: float = 0.2  # of the pairs in scope, how many get a neighbour pair (at most one per pair)
     per_prompt: int = 2  # at most this many neighbour pairs per prompt
-    min_similarity: float = 0.25
+    min_similarity: float = 0.1
     max_similarity: float = 0.8
     sources: list[str] | None = None
     seed: int = 0
@@ -88,7 +88,7 @@ class NeighborsStep:
             return {}, {"with_neighbor": 0}
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        matrix = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True).fit_transform([instructions[k] for k in keys])
+        matrix = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, stop_words="english").fit_transform([instructions[k] for k in keys])
         sims = (matrix @ matrix.T).tocsr()
         rng = random.Random(self.seed)
         neighbors: dict[int, list[int]] = {}

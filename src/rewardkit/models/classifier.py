@@ -246,7 +246,7 @@ class ClassifierScorer:
         for idx in self.batches(encoded, self.max_batch_tokens):
             inputs = self._inputs([encoded[i] for i in idx])
             with torch.inference_mode(), self._autocast():
-                hidden = self.model(**inputs, output_hidden_states=True).hidden_states[-1].float()
+                hidden = self.model.base_model(**inputs).last_hidden_state.float()  # the scalar head is not needed
             mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             if pooling == "mean":
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)

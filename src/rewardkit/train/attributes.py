@@ -214,11 +214,8 @@ def train_attributes(backbone: str, data: AttributeData, out: Any, *, pooling: s
     store = EmbeddingCache(cache or out / CACHE_FILE)
     fingerprint = model_fingerprint(scorer, pooling)
     stats: dict[str, int] = {}
-    tokens = [0]
 
     def embed(conversations: list[Conversation]) -> Any:
-        encoded = scorer.encode(conversations)
-        tokens[0] = sum(len(e.input_ids) for e in encoded)
         with progress_for("embedding", total=len(conversations), enabled=show_progress) as advance:
             return embed_conversations(scorer, conversations, pooling=pooling, cache=store, fingerprint=fingerprint,
                                        on_batch=advance, stats=stats).numpy()
@@ -227,5 +224,5 @@ def train_attributes(backbone: str, data: AttributeData, out: Any, *, pooling: s
     model = AttributeModel(scorer, heads, backbone=backbone, pooling=pooling, cache=store)
     model.save(out)
     store.close()
-    return {"backbone": backbone, "pooling": pooling, "attributes": data.counts(), "embedding": {**stats, "tokens": tokens[0]},
+    return {"backbone": backbone, "pooling": pooling, "attributes": data.counts(), "embedding": stats,
             **timing, "truncated": scorer.truncated, "heads": {h.name: {"kind": h.kind, **h.report} for h in heads.heads}}

@@ -33,6 +33,8 @@ class RMTrainConfig:
         loss_params: hyperparameters of the chosen loss (`LossParams`).
         use_margin: use each pair's ``margin`` in the loss (pairs without one get 0).
         center_rewards_coefficient: weight of the reward-centering term (TRL's option); None is off.
+        length_penalty: weight of the squared batch correlation between reward margins and log
+            length ratios (`length_correlation_penalty`); None is off.
         max_length: tokens per (prompt, response); longer ones are truncated (start of the prompt
             first, see `rewardkit.data.chat`), never dropped; counts go to the manifest.
         template: ``auto`` (the tokenizer's chat template if it has one, else ``plain``), ``chat``, ``plain``.
@@ -77,6 +79,7 @@ class RMTrainConfig:
     loss_params: LossParams = field(default_factory=LossParams)
     use_margin: bool = False
     center_rewards_coefficient: float | None = None
+    length_penalty: float | None = None
     max_length: int = 512
     template: str = "auto"
     batch_size: int = 16

@@ -150,3 +150,20 @@ def center_penalty(chosen: Tensor, rejected: Tensor) -> Tensor:
     """``mean((r_chosen + r_rejected)²)``: pulls rewards toward zero mean (Eisenstein et al. 2023);
     TRL multiplies it by ``center_rewards_coefficient``."""
     return torch.mean((chosen + rejected) ** 2)
+
+
+def length_correlation_penalty(chosen: Tensor, rejected: Tensor, chosen_len: Tensor, rejected_len: Tensor) -> Tensor:
+    """``corr(r_c - r_r, log(l_c / l_r))²``: the squared Pearson correlation, over the batch, of
+    the reward margin with the log length ratio of the two responses (lengths in tokens). Zero
+    when the margins carry no linear trace of length; ``length_penalty`` weighs it. It is the
+    batch-level form of the length decorrelation of ODIN (Chen et al. 2024), without a second
+    head; undefined (0) for a batch of one pair or constant margins or lengths."""
+    margin = chosen - rejected
+    ratio = torch.log(chosen_len.float()) - torch.log(rejected_len.float())
+    if margin.numel() < 2:
+        return margin.sum() * 0.0
+    m, r = margin - margin.mean(), ratio - ratio.mean()
+    denom = torch.sqrt((m * m).sum() * (r * r).sum())
+    if float(denom) < 1e-12:
+        return margin.sum() * 0.0
+    return ((m * r).sum() / denom) ** 2

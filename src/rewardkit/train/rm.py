@@ -26,7 +26,7 @@ from rewardkit.models.classifier import load_sequence_classifier
 from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.train.config import RMTrainConfig
 from rewardkit.train.data import EncodedPairs, LengthGroupedPairSampler, PairCollator, PairDataset, encode_pairs
-from rewardkit.train.losses import LossParams, center_penalty, get_loss
+from rewardkit.train.losses import LossParams, center_penalty, get_loss, length_correlation_penalty
 
 NORMALIZE_SAMPLE = 1024
 
@@ -43,6 +43,7 @@ class PairwiseRewardTrainer(Trainer):
         loss_params: LossParams | None = None,
         use_margin: bool = False,
         center_rewards_coefficient: float | None = None,
+        length_penalty: float | None = None,
         length_buckets: int = 1,
         **kwargs: Any,
     ) -> None:
@@ -52,6 +53,7 @@ class PairwiseRewardTrainer(Trainer):
         self.loss_params = loss_params or LossParams()
         self.use_margin = use_margin
         self.center_rewards_coefficient = center_rewards_coefficient
+        self.length_penalty = length_penalty
         self._train_metrics: dict[str, list[float]] = defaultdict(list)
         self._last_log_time = time.perf_counter()
 
@@ -89,6 +91,10 @@ class PairwiseRewardTrainer(Trainer):
         loss = self.loss_fn(chosen, rejected, margin, self.loss_params).mean()
         if self.center_rewards_coefficient:
             loss = loss + self.center_rewards_coefficient * center_penalty(chosen, rejected)
+        if self.length_penalty:
+            lengths = inputs["attention_mask"].sum(dim=1)
+            n = len(chosen)
+            loss = loss + self.length_penalty * length_correlation_penalty(chosen, rejected, lengths[:n], lengths[n:])
         if model.training:
             m = self._train_metrics
             m["accuracy"].append((chosen > rejected).float().mean().item())
@@ -269,6 +275,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         loss_params=config.loss_params,
         use_margin=config.use_margin,
         center_rewards_coefficient=config.center_rewards_coefficient,
+        length_penalty=config.length_penalty,
         length_buckets=config.length_buckets,
     )
     trainer.remove_callback(PrinterCallback)  # our callback prints the logs

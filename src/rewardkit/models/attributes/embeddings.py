@@ -26,13 +26,19 @@ if TYPE_CHECKING:
 
 
 def model_fingerprint(scorer: "ClassifierScorer", pooling: str) -> str:
-    """Model identity for the cache: config, formatting, pooling and a digest of the backbone's weights."""
+    """Model identity for the cache: config, formatting, pooling and a digest of the backbone's weights.
+
+    Only the backbone (``base_model``) is hashed: the embeddings never read the scalar head, and a
+    hub encoder loaded as a sequence classifier gets a freshly initialised, random head on every
+    load, which would make every run a cache miss."""
+    if pooling == "auto":
+        pooling = "last" if scorer.is_decoder else "mean"
     h = hashlib.sha1()
     config = scorer.model.config.to_dict()
     config.pop("_name_or_path", None)
     h.update(json.dumps(config, sort_keys=True, default=str).encode())
     h.update(f"{scorer.formatter.template}|{scorer.formatter.max_length}|{pooling}".encode())
-    for name, param in scorer.model.named_parameters():  # weights change after training: hash a sample of every tensor
+    for name, param in scorer.model.base_model.named_parameters():  # weights change after training: hash a sample of every tensor
         flat = param.detach().reshape(-1)
         h.update(name.encode())
         h.update(flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy().tobytes())
@@ -80,7 +86,8 @@ def embed_conversations(scorer: "ClassifierScorer", conversations: Sequence[Conv
                         cache: EmbeddingCache | None = None, fingerprint: str | None = None,
                         on_batch: Callable[[int], None] | None = None, stats: dict[str, int] | None = None) -> "torch.Tensor":
     """``[n, hidden]`` float32 embeddings in input order; each distinct text is run once, and
-    texts already in `cache` are not run at all. `stats` counts texts, distinct, cached, computed."""
+    texts already in `cache` are not run at all. `stats` counts texts, distinct, cached, computed
+    and tokens (of all texts, as the backbone reads them)."""
     import numpy as np
     import torch
 
@@ -93,6 +100,8 @@ def embed_conversations(scorer: "ClassifierScorer", conversations: Sequence[Conv
     stored = cache.get_many(model, list(distinct)) if cache is not None else {}
     missing = [k for k in distinct if k not in stored]
     vectors: dict[str, torch.Tensor] = {k: torch.from_numpy(np.frombuffer(v, dtype=np.float32).copy()) for k, v in stored.items()}
+    if on_batch and len(keys) > len(missing):
+        on_batch(len(keys) - len(missing))  # repeats and cached texts are done already: a progress bar over `texts` ends full
     chunk = 256  # written to the cache in chunks, so a killed run keeps most of its work
     for start in range(0, len(missing), chunk):
         part = missing[start : start + chunk]
@@ -101,7 +110,8 @@ def embed_conversations(scorer: "ClassifierScorer", conversations: Sequence[Conv
             cache.put_many(model, [(k, emb[j].numpy().astype(np.float32).tobytes()) for j, k in enumerate(part)])
         vectors.update({k: emb[j] for j, k in enumerate(part)})
     if stats is not None:
-        for name, value in (("texts", len(keys)), ("distinct", len(distinct)), ("cached", len(stored)), ("computed", len(missing))):
+        for name, value in (("texts", len(keys)), ("distinct", len(distinct)), ("cached", len(stored)), ("computed", len(missing)),
+                            ("tokens", sum(len(e.input_ids) for e in encoded))):
             stats[name] = stats.get(name, 0) + value
     if not keys:
         return torch.zeros(0, int(scorer.model.config.hidden_size))
