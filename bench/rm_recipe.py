@@ -7,6 +7,8 @@ levers stay, so failed levers stay in the table.
     python bench/rm_recipe.py --name recipe --config configs/rm-quality.yaml
     python bench/rm_recipe.py --name "no neighbors" --config configs/rm-quality.yaml --data runs/quality/split-noneighbors/train.jsonl
     python bench/rm_recipe.py --name "recipe, 1/4 steps" --config configs/rm-quality.yaml --set max_steps=250
+    # the same number of pairs drawn uniformly from the raw sources (no curation at all):
+    python bench/rm_recipe.py --name uncurated --uniform-from configs/rm-quality-curate.yaml
 
 Columns: development accuracy (all, and on pairs whose chosen answer is shorter than the
 rejected one: a "longer wins" model fails those), the rb-open score and sections, the accuracy
@@ -51,6 +53,24 @@ def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
             **{f"source:{k}": sum(v) / len(v) for k, v in sorted(by_source.items())}}
 
 
+def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, seed: int = 0) -> tuple[str, dict]:
+    """`n` pairs drawn uniformly from the curation config's raw sources (flawed rows and prompts of
+    the development split left out, nothing else), written to ``out/uniform.jsonl``."""
+    import random
+
+    from rewardkit.data.io import ReadReport, read_pairs, write_pairs
+    from rewardkit.data.split import prompt_group
+
+    sources = yaml.safe_load(Path(curate_config).read_text())["sources"]
+    held = {prompt_group(p) for p in load_pairs(dev_files)}
+    report = ReadReport()
+    pool = [p for s in sources for p in read_pairs(s["path"], invalid="skip", report=report) if prompt_group(p) not in held]
+    picked = random.Random(seed).sample(pool, min(n, len(pool)))
+    path = out / "uniform.jsonl"
+    write_pairs(picked, str(path))
+    return str(path), {"pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped)}
+
+
 def markdown(rows: list[dict]) -> str:
     pct = lambda v: "-" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = ["# Reward-model ablation (rewardkit's CPU recipe, issue 13)", "",
@@ -76,6 +96,8 @@ def main() -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="config overrides (YAML values)")
     ap.add_argument("--notes", default="", help="what this row changes")
     ap.add_argument("--out", default=None, help="model folder (default: runs/ablation/NAME)")
+    ap.add_argument("--uniform-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
+                    "uniformly from this curation config's raw sources (the uncurated control)")
     args = ap.parse_args()
     require_shared()
     from transformers.utils import logging as hf_logging
@@ -87,6 +109,12 @@ def main() -> None:
     overrides.update({"out": str(out / "model"), "overwrite": True})
     if args.data:
         overrides["data"] = args.data
+    sampled = None
+    if args.uniform_from:
+        n = len(load_pairs(RMTrainConfig.from_sources(args.config, overrides).data))
+        out.mkdir(parents=True, exist_ok=True)
+        overrides["data"], sampled = uniform_sample(args.uniform_from, n, args.dev, out)
+        overrides["data"] = [overrides["data"]]
     cfg = RMTrainConfig.from_sources(args.config, overrides)
     started = time.perf_counter()
     summary = train_reward_model(cfg)
@@ -98,7 +126,7 @@ def main() -> None:
     row = {"name": args.name, "config": cfg.to_dict(), "dev": dev, "score": r["score"], "sections": r["sections"],
            "prior_sets": r.get("prior_sets"), "length_bias": {k: (lb.get(k) or {}).get("accuracy") for k in ("chosen_longer", "chosen_shorter")},
            "subsets": {k: v["accuracy"] for k, v in r["subsets"].items()}, "train_minutes": train_minutes,
-           "steps": summary["steps"], "wall_minutes": (time.perf_counter() - started) / 60, "notes": args.notes}
+           "steps": summary["steps"], "uniform_sample": sampled, "wall_minutes": (time.perf_counter() - started) / 60, "notes": args.notes}
     rows = json.loads(TABLE.read_text()) if TABLE.exists() else []
     rows = [x for x in rows if x["name"] != args.name] + [row]
     RESULTS.mkdir(parents=True, exist_ok=True)

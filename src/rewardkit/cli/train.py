@@ -10,17 +10,17 @@ import typer
 
 from rewardkit.cli.options import AttnOption, DtypeOption, RemoteCodeOption
 
-app = typer.Typer(help="Train reward models and decision trees.", no_args_is_help=True)
+app = typer.Typer(help="Train reward models, attribute heads, decision trees and generative judges.", no_args_is_help=True)
 
 
-def _d(name: str) -> str:
-    """The default of an RMTrainConfig field, for --help (flags default to None so that a
+def _d(name: str, config: str = "RMTrainConfig") -> str:
+    """The default of a training config's field, for --help (flags default to None so that a
     --config file can set them; the dataclass holds the real defaults)."""
     from dataclasses import MISSING, fields
 
-    from rewardkit.train.config import RMTrainConfig
+    from rewardkit.train import config as configs
 
-    f = next(f for f in fields(RMTrainConfig) if f.name == name)
+    f = next(f for f in fields(getattr(configs, config)) if f.name == name)
     value = f.default if f.default is not MISSING else None
     return f" (default: {value})" if value not in (None, "", []) else ""
 
@@ -200,3 +200,67 @@ def train_tree(
     linear = f"{100 * r['linear_held_out_accuracy']:.1f}%" if r["linear_held_out_accuracy"] is not None else "-"
     print(f"held-out accuracy {held} ({r['held_out_pairs']:,} pairs), linear combination {linear}, longer wins {base}; importances "
           + ", ".join(f"{k} {v:.2f}" for k, v in r["importances"].items()) + f" -> {out}", file=sys.stderr)
+
+
+def _j(name: str) -> str:
+    return _d(name, "JudgeTrainConfig")
+
+
+@app.command("judge")
+def train_judge(
+    method: Optional[str] = typer.Option(None, help="sft: fine-tune on the template's verdicts (the Skywork-Critic recipe)." + _j("method")),
+    model: Optional[str] = typer.Option(None, help="Causal LM: smollm2, a folder or a hub id." + _j("model")),
+    template: Optional[str] = typer.Option(None, help="Judge template (built-in name or file); use the result as judge:TEMPLATE:OUT." + _j("template")),
+    data: Optional[list[str]] = typer.Option(None, help="Preference pairs (several allowed). Required, here or in --config."),
+    out: str = typer.Option(..., help="Output folder: a plain causal-LM folder plus manifest.json."),
+    eval_data: Optional[list[str]] = typer.Option(None, help="Held-out pairs (both orders): the loss on their verdicts is logged."),
+    orders: Optional[str] = typer.Option(None, help="balanced (one order per pair, chosen first for half of them) or both." + _j("orders")),
+    synthetic: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Mix in subtle-error pairs from `data synth`, as a fraction of the pairs." + _j("synthetic")),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with any JudgeTrainConfig fields; flags win."),
+    max_steps: Optional[int] = typer.Option(None, min=1, help="Optimiser steps (overrides --epochs)."),
+    epochs: Optional[float] = typer.Option(None, min=0.0, help="Passes over the examples." + _j("epochs")),
+    batch_size: Optional[int] = typer.Option(None, min=1, help="Examples per device per step." + _j("batch_size")),
+    grad_accum: Optional[int] = typer.Option(None, min=1, help="Gradient accumulation steps." + _j("grad_accum")),
+    lr: Optional[float] = typer.Option(None, "--lr", min=0.0, help="Learning rate." + _j("learning_rate")),
+    max_length: Optional[int] = typer.Option(None, min=16, help="Tokens per example (longer: prompt start cut, as at inference)." + _j("max_length")),
+    seed: Optional[int] = typer.Option(None, help="Seed for initialisation, orders and data order." + _j("seed")),
+    save_steps: Optional[int] = typer.Option(None, min=1, help="Checkpoint every N steps." + _j("save_steps")),
+    logging_steps: Optional[int] = typer.Option(None, min=1, help="Log every N steps." + _j("logging_steps")),
+    bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help="bf16 autocast (default: when supported)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="Weights: auto or float32 (fp32 master weights), or bfloat16." + _j("dtype")),
+    attn_implementation: Optional[str] = typer.Option(None, help="eager, sdpa, ..."),
+    gradient_checkpointing: Optional[bool] = typer.Option(None, "--gradient-checkpointing", help="Trade compute for memory."),
+    trust_remote_code: Optional[bool] = typer.Option(None, "--trust-remote-code", help="Allow a hub model's own Python code to run."),
+    invalid: Optional[str] = typer.Option(None, help="error or skip flawed pairs." + _j("invalid")),
+    resume: Optional[bool] = typer.Option(None, "--resume/--no-resume", help="As for `train rm`: continue OUT's unfinished run even with other settings / never."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Remove an earlier run in OUT and start over."),
+    keep_checkpoints: bool = typer.Option(False, "--keep-checkpoints", help="Keep OUT/checkpoints after the run."),
+) -> None:
+    """Train a pairwise generative judge that answers in its template's verdict format."""
+    from transformers.utils import logging as hf_logging
+
+    from rewardkit.outputs import output_folder
+    from rewardkit.train.config import JudgeTrainConfig
+    from rewardkit.train.judge import train_judge as run
+
+    hf_logging.disable_progress_bar()
+    overrides = {
+        "method": method, "model": model, "template": template, "data": data, "out": out, "eval_data": eval_data, "orders": orders,
+        "synthetic": synthetic, "max_steps": max_steps, "epochs": epochs, "batch_size": batch_size, "grad_accum": grad_accum,
+        "learning_rate": lr, "max_length": max_length, "seed": seed, "save_steps": save_steps, "logging_steps": logging_steps,
+        "bf16": bf16, "dtype": dtype, "attn_implementation": attn_implementation, "gradient_checkpointing": gradient_checkpointing,
+        "trust_remote_code": trust_remote_code, "invalid": invalid, "resume": resume, "overwrite": overwrite or None,
+        "keep_checkpoints": keep_checkpoints or None,
+    }
+    cfg = JudgeTrainConfig.from_sources(config, overrides)
+    with output_folder(cfg.out, [*cfg.data, *cfg.eval_data], writes=("config.json", "model.safetensors", "manifest.json")):
+        summary = run(cfg)
+    if summary.get("already_finished"):
+        print(f"{cfg.out} already holds this run, finished with the same settings and data: nothing to train "
+              "(--overwrite trains it again)", file=sys.stderr)
+        return
+    tail = f"; held-out verdict loss {summary['eval_loss']:.4f}" if summary.get("eval_loss") is not None else ""
+    print(f"trained {summary['steps']} steps on {summary['examples']:,} examples ({summary['first_shown_wins']:,} with the first "
+          f"answer right, {summary['second_shown_wins']:,} the second) in {summary['train_seconds']:.0f} s -> {cfg.out}{tail}",
+          file=sys.stderr)
+    print(f"evaluate: rewardkit eval --model judge:{cfg.template}:{cfg.out} --data PAIRS --out DIR", file=sys.stderr)

@@ -18,8 +18,87 @@ from rewardkit.train.losses import LOSSES, LossParams
 from rewardkit.typed import ConfigFieldError, check_fields
 
 
+class TrainConfig:
+    """What every training config shares: reading a YAML file under CLI overrides, the settings
+    dump for the manifest, and the comparison with a saved run (`rewardkit.train.runs`)."""
+
+    COMMAND = ""  # the manifest's command for this kind of run
+    MERGED: frozenset[str] = frozenset()  # mapping fields whose file and CLI values merge key by key
+    # settings that do not change what a run trains: they may differ between a run and its resume
+    BOOKKEEPING = frozenset({"out", "resume", "overwrite", "keep_checkpoints", "logging_steps", "save_steps",
+                             "save_total_limit", "eval_steps"})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    def differences(self, saved: dict[str, Any]) -> list[str]:
+        """The settings that differ from a saved run's config, as ``name: old -> new``."""
+        mine = self.to_dict()
+        return [f"{k}: {saved.get(k)!r} -> {mine[k]!r}" for k in sorted(mine)
+                if k not in self.BOOKKEEPING and _plain(saved.get(k)) != _plain(mine[k])]
+
+    def check_training(self, positive: tuple[str, ...]) -> None:
+        """The checks every training config needs: field types, the schedule, data, output and
+        loading options; `positive` names the integer settings that must be at least 1."""
+        c: Any = self
+        for name in ("data", "eval_data"):
+            if isinstance(getattr(c, name), str):
+                setattr(c, name, [getattr(c, name)])
+        check_fields(self)
+        if c.max_steps == 0 or c.max_steps < -1:
+            raise ConfigFieldError("max_steps", f"must be at least 1 (or -1 to train for `epochs`), got {c.max_steps}")
+        if c.save_total_limit < 1:
+            raise ConfigFieldError("save_total_limit", f"must be at least 1, got {c.save_total_limit}")
+        if not 0 <= c.warmup_ratio < 1 or c.weight_decay < 0:
+            raise RewardkitError("warmup_ratio must be in [0, 1) and weight_decay >= 0")
+        if not c.data:
+            raise RewardkitError("no training data: give --data PATH (or data: in the config file)")
+        if c.invalid not in ("error", "skip"):
+            raise RewardkitError(f"invalid must be error or skip, not {c.invalid!r}")
+        for name in positive:
+            if getattr(c, name) < 1:
+                raise RewardkitError(f"{name} must be at least 1, got {getattr(c, name)}")
+        if c.max_steps == -1 and c.epochs <= 0:
+            raise RewardkitError("give max_steps > 0 or epochs > 0")
+        if c.learning_rate <= 0:
+            raise RewardkitError(f"learning_rate must be > 0, got {c.learning_rate}")
+        if c.attn_implementation not in ATTN_IMPLEMENTATIONS:
+            raise RewardkitError(f"unknown attn_implementation {c.attn_implementation!r}")
+        if c.dtype not in ("auto", "float32", "bfloat16"):
+            raise ConfigFieldError("dtype", f"training takes auto, float32 or bfloat16 weights, not {c.dtype!r}")
+        if not c.out:
+            raise ConfigFieldError("out", "give the output folder with --out DIR (or out: in the config file)")
+
+    @classmethod
+    def from_sources(cls, yaml_path: str | Path | None, overrides: dict[str, Any]) -> Any:
+        """Merge a YAML file and CLI overrides (None values in `overrides` mean 'not given')."""
+        values: dict[str, Any] = {}
+        if yaml_path is not None:
+            try:
+                loaded = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as e:
+                raise RewardkitError(f"{yaml_path}: cannot read config: {e}") from None
+            if not isinstance(loaded, dict):
+                raise RewardkitError(f"{yaml_path}: expected a mapping of settings")
+            values.update(loaded)
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise RewardkitError(f"{yaml_path}: unknown settings {unknown}; known: {', '.join(sorted(known))}")
+        for key, value in overrides.items():
+            if value is None or (isinstance(value, (list, tuple)) and not value):
+                continue
+            values[key] = {**(values.get(key) or {}), **value} if key in cls.MERGED else value
+        try:
+            return cls(**values)
+        except TypeError as e:
+            raise RewardkitError(f"{yaml_path or 'config'}: {e}") from None
+        except ConfigFieldError as e:
+            raise RewardkitError(f"{yaml_path}: {e}" if yaml_path else str(e)) from None
+
+
 @dataclass
-class RMTrainConfig:
+class RMTrainConfig(TrainConfig):
     """Training a Bradley-Terry-style sequence-classifier reward model.
 
     Attributes:
@@ -108,6 +187,9 @@ class RMTrainConfig:
     keep_checkpoints: bool = False
     trust_remote_code: bool = False
 
+    COMMAND = "train rm"
+    MERGED = frozenset({"loss_params"})
+
     def __post_init__(self) -> None:
         if isinstance(self.loss_params, dict):
             known = {f.name for f in fields(LossParams)}
@@ -118,87 +200,89 @@ class RMTrainConfig:
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise ConfigFieldError(f"loss_params.{key}", f"expected a number, got {value!r}")
             self.loss_params = LossParams(**self.loss_params)
-        if isinstance(self.data, str):
-            self.data = [self.data]
-        if isinstance(self.eval_data, str):
-            self.eval_data = [self.eval_data]
-        check_fields(self)
-        if self.max_steps == 0 or self.max_steps < -1:
-            raise ConfigFieldError("max_steps", f"must be at least 1 (or -1 to train for `epochs`), got {self.max_steps}")
-        if self.save_total_limit < 1:
-            raise ConfigFieldError("save_total_limit", f"must be at least 1, got {self.save_total_limit}")
-        if not 0 <= self.warmup_ratio < 1 or self.weight_decay < 0:
-            raise RewardkitError("warmup_ratio must be in [0, 1) and weight_decay >= 0")
         if self.loss not in LOSSES:
             raise RewardkitError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
-        if not self.data:
-            raise RewardkitError("no training data: give --data PATH (or data: in the config file)")
         if self.template not in ("auto", "chat", "plain"):
             raise RewardkitError(f"template must be auto, chat or plain, not {self.template!r}")
-        if self.invalid not in ("error", "skip"):
-            raise RewardkitError(f"invalid must be error or skip, not {self.invalid!r}")
-        for name in ("batch_size", "length_buckets", "grad_accum", "max_length", "save_steps", "logging_steps"):
-            if getattr(self, name) < 1:
-                raise RewardkitError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.max_steps == -1 and self.epochs <= 0:
-            raise RewardkitError("give max_steps > 0 or epochs > 0")
-        if self.learning_rate <= 0:
-            raise RewardkitError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if self.attn_implementation not in ATTN_IMPLEMENTATIONS:
-            raise RewardkitError(f"unknown attn_implementation {self.attn_implementation!r}")
-        if self.dtype not in ("auto", "float32", "bfloat16"):
-            raise ConfigFieldError("dtype", f"training takes auto, float32 or bfloat16 weights, not {self.dtype!r}")
-        if not self.out:
-            raise ConfigFieldError("out", "give the output folder with --out DIR (or out: in the config file)")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    # settings that do not change what a run trains: they may differ between a run and its resume
-    BOOKKEEPING = frozenset({"out", "resume", "overwrite", "keep_checkpoints", "logging_steps", "save_steps",
-                             "save_total_limit", "eval_steps"})
-
-    def differences(self, saved: dict[str, Any]) -> list[str]:
-        """The settings that differ from a saved run's config, as ``name: old -> new``."""
-        mine = self.to_dict()
-        return [f"{k}: {saved.get(k)!r} -> {mine[k]!r}" for k in sorted(mine)
-                if k not in self.BOOKKEEPING and _plain(saved.get(k)) != _plain(mine[k])]
-
-
-    @classmethod
-    def from_sources(cls, yaml_path: str | Path | None, overrides: dict[str, Any]) -> "RMTrainConfig":
-        """Merge a YAML file and CLI overrides (None values in `overrides` mean 'not given')."""
-        values: dict[str, Any] = {}
-        if yaml_path is not None:
-            try:
-                loaded = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError) as e:
-                raise RewardkitError(f"{yaml_path}: cannot read config: {e}") from None
-            if not isinstance(loaded, dict):
-                raise RewardkitError(f"{yaml_path}: expected a mapping of settings")
-            values.update(loaded)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise RewardkitError(f"{yaml_path}: unknown settings {unknown}; known: {', '.join(sorted(known))}")
-        for key, value in overrides.items():
-            if value is None or (isinstance(value, (list, tuple)) and not value):
-                continue
-            if key == "loss_params":
-                merged = {**(values.get("loss_params") or {}), **value}
-                values[key] = merged
-            else:
-                values[key] = value
-        try:
-            return cls(**values)
-        except TypeError as e:
-            raise RewardkitError(f"{yaml_path or 'config'}: {e}") from None
-        except ConfigFieldError as e:
-            raise RewardkitError(f"{yaml_path}: {e}" if yaml_path else str(e)) from None
-
+        self.check_training(("batch_size", "length_buckets", "grad_accum", "max_length", "save_steps", "logging_steps"))
 
 def _plain(value: Any) -> Any:
     """A value as it reads back from JSON (tuples as lists, paths as strings)."""
     import json
 
     return json.loads(json.dumps(value, default=str))
+
+
+JUDGE_METHODS = ("sft",)
+ORDERS = ("balanced", "both")
+
+
+@dataclass
+class JudgeTrainConfig(TrainConfig):
+    """Training a pairwise generative judge (`rewardkit train judge`).
+
+    Attributes:
+        method: ``sft``: supervised fine-tuning on the template's verdict for preference pairs
+            (the Skywork-Critic recipe).
+        model: a causal LM: ``smollm2``, a local folder or a Hugging Face Hub id.
+        template: the judge template the examples are rendered with (built-in name or file);
+            the trained folder is then used as ``judge:TEMPLATE:OUT``.
+        data: preference pairs (any format `rewardkit.data.io` reads).
+        out: output folder (required): a plain causal-LM folder plus ``manifest.json``.
+        eval_data: held-out pairs; the loss on their verdict tokens is logged.
+        orders: ``balanced``: one order per pair, the chosen answer shown first for exactly half
+            of the pairs (seeded); ``both``: both orders of every pair (twice the examples).
+        synthetic: critic examples to mix in, as a fraction of the pairs: half answers to a
+            similar but different instruction from the same data (`curate.neighbors`), half
+            subtle-error pairs from `data synth` (math, units, code slips; instruction
+            violations; safety both ways). 0 is off.
+        max_length: tokens per example (judge prompt plus verdict); longer prompts lose their
+            start, as the judge backends do at inference, and are counted.
+        batch_size, grad_accum, learning_rate, weight_decay, warmup_ratio, lr_scheduler, epochs,
+        max_steps, bf16, dtype, seed, save_steps, save_total_limit, eval_steps, logging_steps,
+        attn_implementation, gradient_checkpointing, invalid, resume, overwrite,
+        keep_checkpoints, trust_remote_code: as in `RMTrainConfig`.
+    """
+
+    method: str = "sft"
+    model: str = "smollm2"
+    template: str = "skywork-critic"
+    data: list[str] = field(default_factory=list)
+    out: str = ""
+    eval_data: list[str] = field(default_factory=list)
+    orders: str = "balanced"
+    synthetic: float = 0.0
+    max_length: int = 2048
+    batch_size: int = 8
+    grad_accum: int = 1
+    learning_rate: float = 2e-5
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.05
+    lr_scheduler: str = "linear"
+    epochs: float = 1.0
+    max_steps: int = -1
+    bf16: bool | None = None
+    dtype: str = "auto"
+    seed: int = 42
+    save_steps: int = 200
+    save_total_limit: int = 2
+    eval_steps: int | None = None
+    logging_steps: int = 10
+    attn_implementation: str | None = None
+    gradient_checkpointing: bool = False
+    invalid: str = "error"
+    resume: bool | None = None
+    overwrite: bool = False
+    keep_checkpoints: bool = False
+    trust_remote_code: bool = False
+
+    COMMAND = "train judge"
+
+    def __post_init__(self) -> None:
+        if self.method not in JUDGE_METHODS:
+            raise ConfigFieldError("method", f"known methods: {', '.join(JUDGE_METHODS)}; got {self.method!r}")
+        if self.orders not in ORDERS:
+            raise ConfigFieldError("orders", f"must be {' or '.join(ORDERS)}, got {self.orders!r}")
+        self.check_training(("batch_size", "grad_accum", "max_length", "save_steps", "logging_steps"))
+        if not 0.0 <= self.synthetic <= 1.0:
+            raise ConfigFieldError("synthetic", f"a fraction of the pairs in [0, 1], got {self.synthetic}")

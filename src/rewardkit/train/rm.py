@@ -194,7 +194,8 @@ def _read(paths: list[str], invalid: str) -> tuple[list, ReadReport]:
     return load_pairs(paths, invalid=invalid, report=report), report
 
 
-def training_arguments(config: RMTrainConfig, has_eval: bool) -> TrainingArguments:
+def training_arguments(config: Any, has_eval: bool, **extra: Any) -> TrainingArguments:
+    """The Trainer's arguments for a `RMTrainConfig` or `JudgeTrainConfig` (the fields they share)."""
     device = default_device()
     bf16 = bf16_supported(device) if config.bf16 is None else config.bf16
     return TrainingArguments(
@@ -224,6 +225,7 @@ def training_arguments(config: RMTrainConfig, has_eval: bool) -> TrainingArgumen
         **({"activation_checkpointing": True} if config.gradient_checkpointing else {}),
         dataloader_drop_last=False,
         ddp_find_unused_parameters=False,
+        **extra,
     )
 
 

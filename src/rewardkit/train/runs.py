@@ -1,4 +1,4 @@
-"""What an output folder already holds before `train rm` writes into it, and what to do about it.
+"""What an output folder already holds before `train rm` or `train judge` writes into it, and what to do about it.
 
 A training folder is in one of four states:
 
@@ -6,7 +6,7 @@ A training folder is in one of four states:
 * holding an unfinished run (``checkpoints/`` with a ``run.json`` recording its settings and
   input hashes): resume it when the settings and data are the same, or with ``resume=True``
   whatever they are; otherwise refuse, naming what differs and the ways out;
-* holding a finished run (``manifest.json`` of ``train rm``): with the same settings and data
+* holding a finished run (a ``manifest.json`` of the same command): with the same settings and data
   there is nothing to do, and its summary is returned; otherwise refuse;
 * anything, with ``overwrite=True``: the earlier run is removed and training starts over.
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from rewardkit.errors import RewardkitError
 from rewardkit.manifest import describe_input
-from rewardkit.train.config import RMTrainConfig
+from rewardkit.train.config import TrainConfig
 
 RUN_STATE = "run.json"
 WAYS_OUT = "use a new --out, --overwrite to start over, or --resume to continue it with the new settings"
@@ -36,7 +36,7 @@ class RunPlan:
     finished: dict[str, Any] | None = None  # the manifest of an identical finished run: nothing to train
 
 
-def input_hashes(config: RMTrainConfig) -> list[dict[str, Any]]:
+def input_hashes(config: TrainConfig) -> list[dict[str, Any]]:
     return [describe_input(p) for p in [*config.data, *config.eval_data]]
 
 
@@ -57,12 +57,12 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _is_run_folder(out: Path) -> bool:
+def _is_run_folder(out: Path, command: str) -> bool:
     manifest = _read_json(out / "manifest.json")
-    return (out / "checkpoints").is_dir() or (manifest or {}).get("command") == "train rm"
+    return (out / "checkpoints").is_dir() or (manifest or {}).get("command") == command
 
 
-def plan_run(config: RMTrainConfig, hashes: list[dict[str, Any]]) -> RunPlan:
+def plan_run(config: TrainConfig, hashes: list[dict[str, Any]]) -> RunPlan:
     """Decide, before any work, whether to train, resume or do nothing (see the module docstring)."""
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -70,13 +70,13 @@ def plan_run(config: RMTrainConfig, hashes: list[dict[str, Any]]) -> RunPlan:
     if not out.exists():
         return RunPlan()
     if config.overwrite:
-        if any(out.iterdir()) and not _is_run_folder(out):
+        if any(out.iterdir()) and not _is_run_folder(out, config.COMMAND):
             raise RewardkitError(f"{out}: --overwrite removes an earlier training run, and this folder holds something else; "
                                  "choose an empty or new --out")
         shutil.rmtree(out)
         return RunPlan()
     manifest = _read_json(out / "manifest.json")
-    if manifest and manifest.get("command") == "train rm":
+    if manifest and manifest.get("command") == config.COMMAND:
         diffs = config.differences(manifest.get("config") or {}) + _hash_differences(manifest.get("inputs") or [], hashes)
         if not diffs:
             return RunPlan(finished=manifest)
@@ -96,7 +96,7 @@ def plan_run(config: RMTrainConfig, hashes: list[dict[str, Any]]) -> RunPlan:
     return RunPlan(resume_from=last)
 
 
-def record_run(config: RMTrainConfig, hashes: list[dict[str, Any]]) -> None:
+def record_run(config: TrainConfig, hashes: list[dict[str, Any]]) -> None:
     """Save the settings and inputs the checkpoints in ``out/checkpoints`` are written with."""
     from rewardkit.data.containers import write_text_atomic
 
@@ -104,7 +104,7 @@ def record_run(config: RMTrainConfig, hashes: list[dict[str, Any]]) -> None:
     write_text_atomic(Path(config.out) / "checkpoints" / RUN_STATE, json.dumps(state, indent=2, default=str) + "\n")
 
 
-def finish_run(config: RMTrainConfig) -> None:
+def finish_run(config: TrainConfig) -> None:
     """Remove the checkpoints of a finished run (optimizer state: several times the model's
     size) unless they are to be kept."""
     if not config.keep_checkpoints:

@@ -46,6 +46,14 @@ def plain_chat_text(chat: Chat) -> str:
     return "".join(f"{m['role'].capitalize()}: {m['content']}\n\n" for m in chat if m["content"] or m["role"] != "system") + "Assistant:"
 
 
+def render_chat(tokenizer: Any, chat: Chat) -> str:
+    """The text a transformers judge reads: the tokenizer's chat template with the generation
+    prompt, or `plain_chat_text` without one. Training (`rewardkit.train.judge`) renders the same way."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    return plain_chat_text(chat)
+
+
 def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b):
@@ -109,9 +117,7 @@ class TransformersBackend:
         self._torch = torch
 
     def render(self, chat: Chat) -> str:
-        if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-        return plain_chat_text(chat)
+        return render_chat(self.tokenizer, chat)
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
