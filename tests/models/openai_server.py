@@ -3,7 +3,8 @@ OpenAI judge backend against a real HTTP server process (not a mock of the clien
 
     python tests/models/openai_server.py --model FOLDER --port 8011 [--fail-first 2]
 
-It answers ``POST /v1/chat/completions`` (greedy; ``logprobs`` / ``top_logprobs`` supported) and
+It answers ``POST /v1/chat/completions`` (greedy, or sampled with ``temperature`` > 0, ``n`` and
+``seed``; ``logprobs`` / ``top_logprobs`` supported) and
 ``GET /stats`` (requests seen). ``--fail-first N`` answers the first N completions with 503 and
 Retry-After, to exercise retries.
 """
@@ -43,6 +44,16 @@ def build_app(model_path: str, fail_first: int = 0) -> FastAPI:
                 return JSONResponse({"error": {"message": "overloaded", "type": "server_error"}}, status_code=503,
                                     headers={"Retry-After": "0"})
         ids = backend.encode(backend.render(body["messages"]))
+        temperature, n = float(body.get("temperature") or 0.0), int(body.get("n") or 1)
+        if temperature > 0:  # sampled: n choices, seeded
+            with lock:
+                stats["completions"] += 1
+                texts = backend.sample([body["messages"]], int(body.get("max_tokens") or 16), n, temperature, int(body.get("seed") or 0))[0]
+            choices = [{"index": j, "message": {"role": "assistant", "content": t}, "finish_reason": "stop", "logprobs": None}
+                       for j, t in enumerate(texts)]
+            return {"id": f"cmpl-{stats['completions']}", "object": "chat.completion", "created": int(time.time()),
+                    "model": body.get("model", "local"), "choices": choices,
+                    "usage": {"prompt_tokens": len(ids), "completion_tokens": 0, "total_tokens": len(ids)}}
         with lock, torch.inference_mode():
             out = model.generate(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                  max_new_tokens=int(body.get("max_tokens") or 16), do_sample=False, temperature=None,

@@ -208,7 +208,8 @@ def _j(name: str) -> str:
 
 @app.command("judge")
 def train_judge(
-    method: Optional[str] = typer.Option(None, help="sft: fine-tune on the template's verdicts (the Skywork-Critic recipe)." + _j("method")),
+    method: Optional[str] = typer.Option(None, help="sft: fine-tune on the template's verdicts (the Skywork-Critic recipe); "
+                                         "con-j: sample, hint, contrastive pairs, DPO." + _j("method")),
     model: Optional[str] = typer.Option(None, help="Causal LM: smollm2, a folder or a hub id." + _j("model")),
     template: Optional[str] = typer.Option(None, help="Judge template (built-in name or file); use the result as judge:TEMPLATE:OUT." + _j("template")),
     data: Optional[list[str]] = typer.Option(None, help="Preference pairs (several allowed). Required, here or in --config."),
@@ -216,12 +217,21 @@ def train_judge(
     eval_data: Optional[list[str]] = typer.Option(None, help="Held-out pairs (both orders): the loss on their verdicts is logged."),
     orders: Optional[str] = typer.Option(None, help="balanced (one order per pair, chosen first for half of them) or both." + _j("orders")),
     synthetic: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Mix in subtle-error pairs from `data synth`, as a fraction of the pairs." + _j("synthetic")),
+    stage: Optional[str] = typer.Option(None, help="con-j: all, or one stage: sample, hint, pairs, dpo (each reads the previous one's file)." + _j("stage")),
+    samples: Optional[int] = typer.Option(None, min=1, help="con-j: judgments sampled per pair and answer order." + _j("samples")),
+    temperature: Optional[float] = typer.Option(None, min=0.0, help="con-j: sampling temperature." + _j("temperature")),
+    max_new_tokens: Optional[int] = typer.Option(None, min=1, help="con-j: tokens per sampled judgment (default: the template's)."),
+    sampler: Optional[str] = typer.Option(None, help="con-j: backend that samples, e.g. openai:MODEL@URL for vLLM (default: --model, transformers)."),
+    per_prompt: Optional[int] = typer.Option(None, min=1, help="con-j: judgment pairs per preference pair at most, both orders." + _j("per_prompt")),
+    beta: Optional[float] = typer.Option(None, min=0.0, help="con-j: DPO beta." + _j("beta")),
+    sft_weight: Optional[float] = typer.Option(None, min=0.0, help="con-j: weight of the SFT term on the right judgment." + _j("sft_weight")),
+    limit: Optional[int] = typer.Option(None, min=1, help="Use only the first N pairs (quick runs)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with any JudgeTrainConfig fields; flags win."),
     max_steps: Optional[int] = typer.Option(None, min=1, help="Optimiser steps (overrides --epochs)."),
     epochs: Optional[float] = typer.Option(None, min=0.0, help="Passes over the examples." + _j("epochs")),
     batch_size: Optional[int] = typer.Option(None, min=1, help="Examples per device per step." + _j("batch_size")),
     grad_accum: Optional[int] = typer.Option(None, min=1, help="Gradient accumulation steps." + _j("grad_accum")),
-    lr: Optional[float] = typer.Option(None, "--lr", min=0.0, help="Learning rate." + _j("learning_rate")),
+    lr: Optional[float] = typer.Option(None, "--lr", min=0.0, help="Learning rate (default: 2e-5 for sft, Con-J's 5e-7 for con-j)."),
     max_length: Optional[int] = typer.Option(None, min=16, help="Tokens per example (longer: prompt start cut, as at inference)." + _j("max_length")),
     seed: Optional[int] = typer.Option(None, help="Seed for initialisation, orders and data order." + _j("seed")),
     save_steps: Optional[int] = typer.Option(None, min=1, help="Checkpoint every N steps." + _j("save_steps")),
@@ -250,11 +260,16 @@ def train_judge(
         "learning_rate": lr, "max_length": max_length, "seed": seed, "save_steps": save_steps, "logging_steps": logging_steps,
         "bf16": bf16, "dtype": dtype, "attn_implementation": attn_implementation, "gradient_checkpointing": gradient_checkpointing,
         "trust_remote_code": trust_remote_code, "invalid": invalid, "resume": resume, "overwrite": overwrite or None,
-        "keep_checkpoints": keep_checkpoints or None,
+        "keep_checkpoints": keep_checkpoints or None, "stage": stage, "samples": samples, "temperature": temperature,
+        "max_new_tokens": max_new_tokens, "sampler": sampler, "per_prompt": per_prompt, "beta": beta, "sft_weight": sft_weight,
+        "limit": limit,
     }
     cfg = JudgeTrainConfig.from_sources(config, overrides)
     with output_folder(cfg.out, [*cfg.data, *cfg.eval_data], writes=("config.json", "model.safetensors", "manifest.json")):
         summary = run(cfg)
+    if cfg.method == "con-j":
+        _print_conj(summary, cfg)
+        return
     if summary.get("already_finished"):
         print(f"{cfg.out} already holds this run, finished with the same settings and data: nothing to train "
               "(--overwrite trains it again)", file=sys.stderr)
@@ -264,3 +279,23 @@ def train_judge(
           f"answer right, {summary['second_shown_wins']:,} the second) in {summary['train_seconds']:.0f} s -> {cfg.out}{tail}",
           file=sys.stderr)
     print(f"evaluate: rewardkit eval --model judge:{cfg.template}:{cfg.out} --data PAIRS --out DIR", file=sys.stderr)
+
+
+def _print_conj(summary: dict, cfg) -> None:  # noqa: ANN001
+    table = summary.get("pairs") or summary.get("sample")
+    if table:
+        rate = "-" if table["parse_rate"] is None else f"{100 * table['parse_rate']:.1f}%"
+        print("| pairs in | judgments sampled | hinted | parse rate | positives | negatives | pairs built |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print(f"| {table['pairs_in']:,} | {table['judgments']:,} | {table['hinted']:,} | {rate} | {table['positives']:,} | "
+              f"{table['negatives']:,} | {table['pairs_built']:,} |")
+    if "hint" in summary:
+        h = summary["hint"]
+        print(f"hint: {h['groups_hinted']:,} groups without a right-and-wrong mix, {h['judgments']:,} hinted judgments, "
+              f"{h['leaked']:,} dropped for repeating the hint", file=sys.stderr)
+    if "dpo" in summary:
+        d = summary["dpo"]
+        print(f"DPO: {d['steps']} steps on {d['dpo_pairs']:,} judgment pairs in {d['train_seconds']:.0f} s -> {cfg.out}", file=sys.stderr)
+        print(f"evaluate: rewardkit eval --model judge:{cfg.template}:{cfg.out} --data PAIRS --out DIR", file=sys.stderr)
+    else:
+        print(f"stages {', '.join(summary['stages'])} -> {cfg.out}/stages", file=sys.stderr)

@@ -213,7 +213,9 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-JUDGE_METHODS = ("sft",)
+JUDGE_METHODS = ("sft", "con-j")
+CONJ_STAGES = ("all", "sample", "hint", "pairs", "dpo")
+DEFAULT_LR = {"sft": 2e-5, "con-j": 5e-7}  # Con-J's DPO learning rate
 ORDERS = ("balanced", "both")
 
 
@@ -238,6 +240,15 @@ class JudgeTrainConfig(TrainConfig):
             violations; safety both ways). 0 is off.
         max_length: tokens per example (judge prompt plus verdict); longer prompts lose their
             start, as the judge backends do at inference, and are counted.
+        learning_rate: None picks the method's: 2e-5 for sft, Con-J's 5e-7 for con-j.
+        stage (con-j): ``all`` or one of ``sample``, ``hint``, ``pairs``, ``dpo``.
+        samples, temperature, max_new_tokens (con-j): judgments per pair and order, their sampling
+            temperature and length (None: the template's).
+        sampler (con-j): the judge backend that samples (e.g. ``openai:MODEL@URL`` for vLLM);
+            None samples from `model` with transformers.
+        per_prompt (con-j): judgment pairs per preference pair at most, over both orders.
+        beta, sft_weight (con-j): DPO's β and the weight of the SFT term on the right judgment.
+        limit: use only the first N pairs (quick runs).
         batch_size, grad_accum, learning_rate, weight_decay, warmup_ratio, lr_scheduler, epochs,
         max_steps, bf16, dtype, seed, save_steps, save_total_limit, eval_steps, logging_steps,
         attn_implementation, gradient_checkpointing, invalid, resume, overwrite,
@@ -253,9 +264,18 @@ class JudgeTrainConfig(TrainConfig):
     orders: str = "balanced"
     synthetic: float = 0.0
     max_length: int = 2048
+    stage: str = "all"
+    samples: int = 8
+    temperature: float = 1.0
+    max_new_tokens: int | None = None
+    sampler: str | None = None
+    per_prompt: int = 3
+    beta: float = 0.1
+    sft_weight: float = 0.001
+    limit: int | None = None
     batch_size: int = 8
     grad_accum: int = 1
-    learning_rate: float = 2e-5
+    learning_rate: float | None = None
     weight_decay: float = 0.0
     warmup_ratio: float = 0.05
     lr_scheduler: str = "linear"
@@ -283,6 +303,14 @@ class JudgeTrainConfig(TrainConfig):
             raise ConfigFieldError("method", f"known methods: {', '.join(JUDGE_METHODS)}; got {self.method!r}")
         if self.orders not in ORDERS:
             raise ConfigFieldError("orders", f"must be {' or '.join(ORDERS)}, got {self.orders!r}")
-        self.check_training(("batch_size", "grad_accum", "max_length", "save_steps", "logging_steps"))
+        if self.stage not in CONJ_STAGES:
+            raise ConfigFieldError("stage", f"must be one of {', '.join(CONJ_STAGES)}, got {self.stage!r}")
+        if self.learning_rate is None:
+            self.learning_rate = DEFAULT_LR[self.method]
+        self.check_training(("batch_size", "grad_accum", "max_length", "save_steps", "logging_steps", "samples", "per_prompt"))
+        if self.temperature <= 0 or self.beta <= 0 or self.sft_weight < 0:
+            raise RewardkitError("temperature and beta must be > 0, sft_weight >= 0")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigFieldError("limit", f"must be at least 1, got {self.limit}")
         if not 0.0 <= self.synthetic <= 1.0:
             raise ConfigFieldError("synthetic", f"a fraction of the pairs in [0, 1], got {self.synthetic}")

@@ -165,8 +165,16 @@ def _read(paths: list[str], invalid: str) -> tuple[list[PreferencePair], Any]:
 
 
 def train_judge(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, Any]:
-    """Train (method ``sft``), save a causal-LM folder to ``config.out`` with its manifest, and
-    return the summary the manifest records."""
+    """Train a judge by ``config.method``; the model folder (and its manifest) goes to ``config.out``."""
+    if config.method == "con-j":
+        from rewardkit.train.conj import train_conj
+
+        return train_conj(config, progress=progress)
+    return train_sft(config, progress=progress)
+
+
+def train_sft(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, Any]:
+    """Supervised fine-tuning on verdicts; returns the summary the manifest records."""
     import torch
     from transformers import AutoModelForCausalLM, DataCollatorForSeq2Seq, PrinterCallback, Trainer
 
@@ -185,6 +193,7 @@ def train_judge(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str,
         return {**plan.finished.get("result", {}), "already_finished": True}
     torch.manual_seed(config.seed)
     pairs, report = _read(config.data, config.invalid)
+    pairs = pairs[: config.limit] if config.limit else pairs
     if not pairs:
         raise DataError(f"no training pairs in {', '.join(config.data)} ({report.summary()})")
     critics = critic_pairs(round(config.synthetic * len(pairs)), config.seed) if config.synthetic else []

@@ -40,6 +40,9 @@ class JudgeBackend(Protocol):
     def choice_probs(self, chats: Sequence[Chat], prefix: str, choices: tuple[str, str],
                      on_done: Progress = None) -> list[tuple[float, float] | None]: ...
 
+    def sample(self, chats: Sequence[Chat], max_new_tokens: int, n: int, temperature: float, seed: int = 0,
+               on_done: Progress = None) -> list[list[str]]: ...
+
 
 def plain_chat_text(chat: Chat) -> str:
     """The fallback rendering for tokenizers without a chat template."""
@@ -157,6 +160,25 @@ class TransformersBackend:
                 on_done(len(idx))
         return out
 
+    def sample(self, chats: Sequence[Chat], max_new_tokens: int, n: int, temperature: float, seed: int = 0,
+               on_done: Progress = None) -> list[list[str]]:
+        """`n` sampled answers per chat (batched, KV-cached `generate` with ``num_return_sequences``);
+        each batch is seeded from `seed`, so a rerun of the same chats gives the same answers."""
+        inputs = [self._fit(self.encode(self.render(c)), max_new_tokens) for c in chats]
+        out: list[list[str]] = [[] for _ in inputs]
+        for idx, ids, mask in self._batches(inputs):
+            self._torch.manual_seed(seed)
+            with self._torch.inference_mode(), self._autocast():
+                generated = self.model.generate(
+                    input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
+                    top_p=None, top_k=None, num_return_sequences=n, pad_token_id=self.pad_id,
+                )
+            for row, i in enumerate(idx):
+                out[i] = [self.tokenizer.decode(generated[row * n + j, ids.shape[1]:], skip_special_tokens=True) for j in range(n)]
+            if on_done:
+                on_done(len(idx))
+        return out
+
     def choice_probs(self, chats: Sequence[Chat], prefix: str, choices: tuple[str, str],
                      on_done: Progress = None) -> list[tuple[float, float] | None]:
         inputs, targets = [], []
@@ -222,6 +244,19 @@ class LlamaCppBackend:
                 on_done(1)
         return out
 
+    def sample(self, chats: Sequence[Chat], max_new_tokens: int, n: int, temperature: float, seed: int = 0,
+               on_done: Progress = None) -> list[list[str]]:
+        out = []
+        for chat in chats:
+            answers = []
+            for j in range(n):
+                r = self.llm.create_chat_completion(messages=chat, max_tokens=max_new_tokens, temperature=temperature, seed=seed + j)
+                answers.append(r["choices"][0]["message"]["content"] or "")
+            out.append(answers)
+            if on_done:
+                on_done(1)
+        return out
+
     def choice_probs(self, chats: Sequence[Chat], prefix: str, choices: tuple[str, str],
                      on_done: Progress = None) -> list[tuple[float, float] | None]:
         import numpy as np
@@ -281,6 +316,16 @@ class OpenAIBackend:
         def one(chat: Chat) -> str:
             r = self.client.chat.completions.create(model=self.model, messages=chat, max_tokens=max_new_tokens, temperature=0)
             return r.choices[0].message.content or ""
+
+        return self._map(one, chats, on_done)
+
+    def sample(self, chats: Sequence[Chat], max_new_tokens: int, n: int, temperature: float, seed: int = 0,
+               on_done: Progress = None) -> list[list[str]]:
+        """`n` answers per chat in one request (``n``; vLLM and OpenAI support it), seeded."""
+        def one(chat: Chat) -> list[str]:
+            r = self.client.chat.completions.create(model=self.model, messages=chat, max_tokens=max_new_tokens,
+                                                    temperature=temperature, n=n, seed=seed)
+            return [c.message.content or "" for c in sorted(r.choices, key=lambda c: c.index)]
 
         return self._map(one, chats, on_done)
 
