@@ -83,6 +83,10 @@ def test_hint_only_where_samples_agree_and_never_saved(tmp_path):
     # p2 has right judgments only (its hints asked for the right verdict): no pair
     assert {(b["pair_id"], b["order"]) for b in built} == {("p0", "chosen-first"), ("p0", "chosen-second"),
                                                            ("p1", "chosen-first"), ("p1", "chosen-second")}
+    # counting a judgment without a verdict as a wrong one (the default) gives p2 pairs: right vs unparsed
+    with_unparsed = build_pairs(pairs, sampled + rows, TEMPLATE, per_prompt=3, seed=0, unparsed_wrong=True)
+    p2 = [b for b in with_unparsed if b["pair_id"] == "p2"]
+    assert len(p2) == 2 and all(b["rejected"] == "no idea" for b in p2)
     table = pairs_table(3, sampled + rows, len(built))
     assert table == {"pairs_in": 3, "judgments": 16, "hinted": 4, "parse_rate": 12 / 16, "positives": 7, "negatives": 5,
                      "pairs_built": 4}

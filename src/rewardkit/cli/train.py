@@ -223,6 +223,8 @@ def train_judge(
     max_new_tokens: Optional[int] = typer.Option(None, min=1, help="con-j: tokens per sampled judgment (default: the template's)."),
     sampler: Optional[str] = typer.Option(None, help="con-j: backend that samples, e.g. openai:MODEL@URL for vLLM (default: --model, transformers)."),
     per_prompt: Optional[int] = typer.Option(None, min=1, help="con-j: judgment pairs per preference pair at most, both orders." + _j("per_prompt")),
+    unparsed_wrong: Optional[bool] = typer.Option(None, "--unparsed-wrong/--no-unparsed-wrong", help="con-j: a judgment without a verdict "
+                                                  "is a wrong one (default), or is dropped (Con-J's filter)."),
     beta: Optional[float] = typer.Option(None, min=0.0, help="con-j: DPO beta." + _j("beta")),
     sft_weight: Optional[float] = typer.Option(None, min=0.0, help="con-j: weight of the SFT term on the right judgment." + _j("sft_weight")),
     limit: Optional[int] = typer.Option(None, min=1, help="Use only the first N pairs (quick runs)."),
@@ -261,7 +263,7 @@ def train_judge(
         "bf16": bf16, "dtype": dtype, "attn_implementation": attn_implementation, "gradient_checkpointing": gradient_checkpointing,
         "trust_remote_code": trust_remote_code, "invalid": invalid, "resume": resume, "overwrite": overwrite or None,
         "keep_checkpoints": keep_checkpoints or None, "stage": stage, "samples": samples, "temperature": temperature,
-        "max_new_tokens": max_new_tokens, "sampler": sampler, "per_prompt": per_prompt, "beta": beta, "sft_weight": sft_weight,
+        "max_new_tokens": max_new_tokens, "sampler": sampler, "per_prompt": per_prompt, "unparsed_wrong": unparsed_wrong, "beta": beta, "sft_weight": sft_weight,
         "limit": limit,
     }
     cfg = JudgeTrainConfig.from_sources(config, overrides)

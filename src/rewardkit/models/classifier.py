@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
 from rewardkit.errors import RewardkitError
 from rewardkit.embedded import resolve
-from rewardkit.models.loading import LoadOptions, bf16_supported, default_device  # noqa: F401 - re-exported
+from rewardkit.models.loading import LoadOptions, bf16_supported, default_device, drop_gguf_marker  # noqa: F401 - re-exported
 from rewardkit.models.protocols import Conversation
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def load_sequence_classifier(
             "are newly initialised, so its scores would be random. Train a head with `rewardkit train rm`, "
             "or pass --allow-untrained-head to score anyway")
     if "gguf_file" in extra:
-        _drop_gguf_marker(model)
+        drop_gguf_marker(model)
     if model.config.num_labels != 1:
         raise RewardkitError(f"{name_or_path}: a reward model needs one output, this head has {model.config.num_labels}")
     if tokenizer.pad_token is None:
@@ -86,20 +86,6 @@ def load_sequence_classifier(
 
 def _one_line(e: Exception) -> str:
     return " ".join(str(e).split())[:500]
-
-
-def _drop_gguf_marker(model: "PreTrainedModel") -> None:
-    """transformers dequantizes GGUF weights to plain fp32 tensors but leaves the model marked as
-    quantized: the Trainer then refuses to train it, and a saved folder would claim a GGUF
-    quantization config. The weights are ordinary, so the marker goes."""
-    model.hf_quantizer = None
-    if hasattr(model, "is_quantized"):
-        try:
-            model.is_quantized = False
-        except AttributeError:  # a read-only property derived from hf_quantizer
-            pass
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
 
 
 class ClassifierScorer:

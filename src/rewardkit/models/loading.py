@@ -105,3 +105,33 @@ class LoadOptions:
         weights = self.weights_dtype(device)
         return {**asdict(self), "device": device, "weights_dtype": weights if isinstance(weights, str) else str(weights).removeprefix("torch."),
                 "autocast_bf16": self.autocast(device)}
+
+
+def drop_gguf_marker(model: Any) -> None:
+    """transformers dequantizes GGUF weights to plain fp32 tensors but leaves the model marked as
+    quantized: the Trainer then refuses to train it, and a saved folder would claim a GGUF
+    quantization config. The weights are ordinary, so the marker goes."""
+    model.hf_quantizer = None
+    if hasattr(model, "is_quantized"):
+        try:
+            model.is_quantized = False
+        except AttributeError:  # a read-only property derived from hf_quantizer
+            pass
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+
+
+def load_causal_lm_for_training(model: str, options: LoadOptions) -> Any:
+    """A causal LM to fine-tune (an embedded name, a folder, a .gguf file or a hub id)."""
+    from transformers import AutoModelForCausalLM
+
+    from rewardkit.embedded import resolve
+
+    where, extra = resolve(model)
+    try:
+        loaded = AutoModelForCausalLM.from_pretrained(where, **options.from_pretrained_kwargs(default_device()), **extra)
+    except (OSError, ValueError) as e:
+        raise RewardkitError(f"cannot load {model!r} as a causal LM: {' '.join(str(e).split())[:400]}") from None
+    if "gguf_file" in extra:
+        drop_gguf_marker(loaded)
+    return loaded

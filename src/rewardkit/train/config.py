@@ -247,6 +247,7 @@ class JudgeTrainConfig(TrainConfig):
         sampler (con-j): the judge backend that samples (e.g. ``openai:MODEL@URL`` for vLLM);
             None samples from `model` with transformers.
         per_prompt (con-j): judgment pairs per preference pair at most, over both orders.
+        unparsed_wrong (con-j): a judgment without a verdict counts as a wrong one (else it is dropped).
         beta, sft_weight (con-j): DPO's β and the weight of the SFT term on the right judgment.
         limit: use only the first N pairs (quick runs).
         batch_size, grad_accum, learning_rate, weight_decay, warmup_ratio, lr_scheduler, epochs,
@@ -270,6 +271,7 @@ class JudgeTrainConfig(TrainConfig):
     max_new_tokens: int | None = None
     sampler: str | None = None
     per_prompt: int = 3
+    unparsed_wrong: bool = True
     beta: float = 0.1
     sft_weight: float = 0.001
     limit: int | None = None

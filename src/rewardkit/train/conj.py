@@ -5,6 +5,9 @@
             answer. Through any judge backend (transformers: batched ``generate`` with KV cache;
             ``openai:MODEL@URL``: vLLM and other servers), and through the judges' SQLite cache,
             so a killed run asks again only for what it does not have.
+            With ``unparsed_wrong`` (the default), a judgment without a verdict counts as a wrong
+            one: a small base model that cannot keep the format learns it from these pairs (Con-J's
+            filter, which drops them, is ``--no-unparsed-wrong``).
     hint    for (pair, order) groups whose samples are all right or all wrong, ask again with a
             hint in the prompt toward the missing side (the right verdict, or the wrong one).
             The hint is never part of what is saved: the saved prompt is rendered without it,
@@ -47,7 +50,7 @@ def stage_path(out: str | Path, stage: str) -> Path:
 
 def hint_text(template: JudgeTemplate, first_wins: bool) -> str:
     """The hint appended to the judge's request: which verdict to justify."""
-    return f"(Hint: the better answer is the one the verdict {verdict_target(template, first_wins)} names. Justify it.)"
+    return f"(Hint: the better answer is the one the verdict {verdict_target(template, first_wins)} names.)"
 
 
 def judge_chat(template: JudgeTemplate, pair: PreferencePair, order: str, hint: str | None = None) -> list[dict[str, str]]:
@@ -57,6 +60,14 @@ def judge_chat(template: JudgeTemplate, pair: PreferencePair, order: str, hint: 
     if hint:
         messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" + hint}
     return messages
+
+
+def label(row: dict[str, Any], unparsed_wrong: bool) -> bool | None:
+    """Right (True), wrong (False) or neither (None, a tie): with `unparsed_wrong`, a judgment
+    without a verdict is a wrong one."""
+    if row["verdict"] == "unparsed":
+        return False if unparsed_wrong else None
+    return row["correct"]
 
 
 def judgment(template: JudgeTemplate, order: str, text: str) -> dict[str, Any]:
@@ -123,7 +134,7 @@ def run_hint(config: JudgeTrainConfig, pairs: Sequence[PreferencePair], sampled:
     """Hinted judgments for the groups without a right-and-wrong mix (see the module docstring)."""
     by_group: dict[tuple[str, str], list[bool | None]] = defaultdict(list)
     for r in sampled:
-        by_group[(r["pair_id"], r["order"])].append(r["correct"])
+        by_group[(r["pair_id"], r["order"])].append(label(r, config.unparsed_wrong))
     byid = {p.id: p for p in pairs}
     asks: list[tuple[PreferencePair, str, bool, str]] = []  # pair, order, toward the right verdict?, hint
     for (pid, order), marks in sorted(by_group.items()):
@@ -147,13 +158,14 @@ def run_hint(config: JudgeTrainConfig, pairs: Sequence[PreferencePair], sampled:
 
 
 def build_pairs(pairs: Sequence[PreferencePair], judgments: list[dict[str, Any]], template: JudgeTemplate, per_prompt: int,
-                seed: int) -> list[dict[str, Any]]:
+                seed: int, unparsed_wrong: bool = False) -> list[dict[str, Any]]:
     """(right, wrong) judgment pairs per the module docstring; the prompt is rendered without any hint."""
     rng = random.Random(seed)
     by_group: dict[tuple[str, str], dict[bool, list[str]]] = defaultdict(lambda: {True: [], False: []})
     for r in judgments:
-        if r["correct"] is not None and r["text"] not in by_group[(r["pair_id"], r["order"])][r["correct"]]:
-            by_group[(r["pair_id"], r["order"])][r["correct"]].append(r["text"])
+        mark = label(r, unparsed_wrong)
+        if mark is not None and r["text"] not in by_group[(r["pair_id"], r["order"])][mark]:
+            by_group[(r["pair_id"], r["order"])][mark].append(r["text"])
     rows = []
     for p in pairs:
         options = {}
@@ -190,25 +202,23 @@ def run_dpo(config: JudgeTrainConfig, rows: list[dict[str, Any]], progress: bool
         raise MissingPackageError("the Con-J dpo stage needs TRL: pip install trl==1.16.0") from None
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, PrinterCallback
+    from transformers import PrinterCallback
 
     from rewardkit.data.tokens import load_tokenizer
-    from rewardkit.embedded import resolve
     from rewardkit.models.judges.backends import render_chat
-    from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
+    from rewardkit.models.loading import LoadOptions, bf16_supported, default_device, load_causal_lm_for_training
     from rewardkit.train.rm import RichProgressCallback
 
     if not rows:
         raise DataError("no contrastive judgment pairs to train on: every group was all right or all wrong even with hints; "
                         "sample more (--samples) or at a higher --temperature")
     torch.manual_seed(config.seed)
-    where, extra = resolve(config.model)
     tok = load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
                           attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
-    model = AutoModelForCausalLM.from_pretrained(where, **options.from_pretrained_kwargs(default_device()), **extra)
+    model = load_causal_lm_for_training(config.model, options)
     data, truncated = [], 0
     for r in rows:  # prompts rendered as the judge backend renders them; an over-long one loses its start, as there
         prompt = render_chat(tok, r["prompt"])
@@ -275,7 +285,7 @@ def train_conj(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, 
         summary["hint"] = counts
     if "pairs" in stages:
         judgments = _read_stage(out, "sample") + (_read_stage(out, "hint") if stage_path(out, "hint").is_file() else [])
-        rows = build_pairs(pairs, judgments, template, config.per_prompt, config.seed)
+        rows = build_pairs(pairs, judgments, template, config.per_prompt, config.seed, config.unparsed_wrong)
         table = pairs_table(len(pairs), judgments, len(rows))
         _write_stage(out, "pairs", rows, config, [str(stage_path(out, s)) for s in ("sample", "hint")], table)
         summary["pairs"] = table

@@ -176,13 +176,12 @@ def train_judge(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str,
 def train_sft(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, Any]:
     """Supervised fine-tuning on verdicts; returns the summary the manifest records."""
     import torch
-    from transformers import AutoModelForCausalLM, DataCollatorForSeq2Seq, PrinterCallback, Trainer
+    from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer
 
     from rewardkit.data.tokens import load_tokenizer
-    from rewardkit.embedded import resolve
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.models.judges.templates import load_template
-    from rewardkit.models.loading import LoadOptions, default_device
+    from rewardkit.models.loading import LoadOptions, load_causal_lm_for_training
     from rewardkit.train.rm import RichProgressCallback, training_arguments
     from rewardkit.train.runs import finish_run, input_hashes, plan_run, record_run
 
@@ -201,16 +200,12 @@ def train_sft(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, A
     examples = judge_examples([*pairs, *critics], template, orders=config.orders, seed=config.seed)
     eval_examples = judge_examples(eval_pairs, template, orders="both", seed=config.seed) if eval_pairs else []
 
-    where, extra = resolve(config.model)
     tokenizer = load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
                           attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(where, **options.from_pretrained_kwargs(default_device()), **extra)
-    except (OSError, ValueError) as e:
-        raise RewardkitError(f"cannot load {config.model!r} as a causal LM: {' '.join(str(e).split())[:400]}") from None
+    model = load_causal_lm_for_training(config.model, options)
     model.config.pad_token_id = tokenizer.pad_token_id
     train_enc = encode_examples(tokenizer, examples, config.max_length)
     eval_enc = encode_examples(tokenizer, eval_examples, config.max_length) if eval_examples else None
