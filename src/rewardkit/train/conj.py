@@ -38,7 +38,7 @@ from rewardkit.errors import DataError, RewardkitError
 from rewardkit.models.judges.templates import JudgeTemplate
 from rewardkit.models.verdicts import parse_verdict
 from rewardkit.train.config import JudgeTrainConfig
-from rewardkit.train.judge import verdict_target
+from rewardkit.train.judge import load_for_training, verdict_target
 
 STAGES = ("sample", "hint", "pairs", "dpo")
 ORDERS = ("chosen-first", "chosen-second")
@@ -204,21 +204,15 @@ def run_dpo(config: JudgeTrainConfig, rows: list[dict[str, Any]], progress: bool
     from datasets import Dataset
     from transformers import PrinterCallback
 
-    from rewardkit.data.tokens import load_tokenizer
     from rewardkit.models.judges.backends import render_chat
-    from rewardkit.models.loading import LoadOptions, bf16_supported, default_device, load_causal_lm_for_training
+    from rewardkit.models.loading import bf16_supported, default_device
     from rewardkit.train.rm import RichProgressCallback
 
     if not rows:
         raise DataError("no contrastive judgment pairs to train on: every group was all right or all wrong even with hints; "
                         "sample more (--samples) or at a higher --temperature")
     torch.manual_seed(config.seed)
-    tok = load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
-    options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
-                          attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
-    model = load_causal_lm_for_training(config.model, options)
+    tok, model = load_for_training(config)
     data, truncated = [], 0
     for r in rows:  # prompts rendered as the judge backend renders them; an over-long one loses its start, as there
         prompt = render_chat(tok, r["prompt"])

@@ -164,6 +164,19 @@ def _read(paths: list[str], invalid: str) -> tuple[list[PreferencePair], Any]:
     return load_pairs(paths, invalid=invalid, report=report), report
 
 
+def load_for_training(config: JudgeTrainConfig) -> tuple[Any, Any]:
+    """(tokenizer with a pad token, causal LM in fp32 master weights unless asked otherwise)."""
+    from rewardkit.data.tokens import load_tokenizer
+    from rewardkit.models.loading import LoadOptions, load_causal_lm_for_training
+
+    tokenizer = load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
+                          attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
+    return tokenizer, load_causal_lm_for_training(config.model, options)
+
+
 def train_judge(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, Any]:
     """Train a judge by ``config.method``; the model folder (and its manifest) goes to ``config.out``."""
     if config.method == "con-j":
@@ -178,10 +191,8 @@ def train_sft(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, A
     import torch
     from transformers import DataCollatorForSeq2Seq, PrinterCallback, Trainer
 
-    from rewardkit.data.tokens import load_tokenizer
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.models.judges.templates import load_template
-    from rewardkit.models.loading import LoadOptions, load_causal_lm_for_training
     from rewardkit.train.rm import RichProgressCallback, training_arguments
     from rewardkit.train.runs import finish_run, input_hashes, plan_run, record_run
 
@@ -200,12 +211,7 @@ def train_sft(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, A
     examples = judge_examples([*pairs, *critics], template, orders=config.orders, seed=config.seed)
     eval_examples = judge_examples(eval_pairs, template, orders="both", seed=config.seed) if eval_pairs else []
 
-    tokenizer = load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
-                          attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
-    model = load_causal_lm_for_training(config.model, options)
+    tokenizer, model = load_for_training(config)
     model.config.pad_token_id = tokenizer.pad_token_id
     train_enc = encode_examples(tokenizer, examples, config.max_length)
     eval_enc = encode_examples(tokenizer, eval_examples, config.max_length) if eval_examples else None
