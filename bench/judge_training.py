@@ -53,9 +53,12 @@ def eval_sample(per_section: int, seed: int = 0) -> list:
 
 
 def fits(pairs: list, max_length: int) -> list:
-    backend_tok = TransformersBackend("smollm2", batch_size=1)
-    tpl = load_template(TEMPLATE)
-    return [p for p in pairs if len(backend_tok.encode(backend_tok.render(tpl.render(p.prompt, p.chosen, p.rejected)))) + 16 <= max_length]
+    from rewardkit.data.tokens import load_tokenizer
+    from rewardkit.models.judges.backends import render_chat
+
+    tok, tpl = load_tokenizer("smollm2"), load_template(TEMPLATE)  # the tokenizer alone: no model to load for counting
+    return [p for p in pairs
+            if len(tok(render_chat(tok, tpl.render(p.prompt, p.chosen, p.rejected)), add_special_tokens=False)["input_ids"]) + 16 <= max_length]
 
 
 def evaluate(model: str, data: Path, out: Path, mode: str) -> dict:

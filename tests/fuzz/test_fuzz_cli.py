@@ -275,3 +275,26 @@ def test_curate_neighbors(spec, fraction, low, invalid):
         return (["curate", "neighbors", "--data", src, "--out", out, "--fraction", fraction, "--min-similarity", low,
                  "--stats-tokenizer", "words", "--invalid", invalid], [src], out)
     check("curate neighbors", build)
+
+
+@given(spec=data_files(), orders=st.sampled_from(["balanced", "both", "bogus"]), synthetic=st.sampled_from(["0", "0.5", "2"]),
+       invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=budget(6))
+def test_train_judge_sft(tiny_judge, spec, orders, synthetic, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "judge"
+        return (["train", "judge", "--model", tiny_judge, "--data", src, "--out", out, "--orders", orders, "--synthetic", synthetic,
+                 "--max-steps", "1", "--batch-size", "2", "--max-length", "256", "--no-bf16", "--invalid", invalid], [src], out)
+    check("train judge", build)
+
+
+@given(spec=data_files(), stage=st.sampled_from(["sample", "pairs", "bogus"]), invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=budget(6))
+def test_train_judge_conj_stages(tiny_judge, spec, stage, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "conj"
+        return (["train", "judge", "--method", "con-j", "--model", tiny_judge, "--data", src, "--out", out, "--stage", stage,
+                 "--samples", "1", "--max-new-tokens", "2", "--limit", "2", "--no-bf16", "--invalid", invalid], [src], out)
+    check("train judge con-j", build)
