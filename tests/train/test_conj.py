@@ -92,6 +92,13 @@ def test_hint_only_where_samples_agree_and_never_saved(tmp_path):
                      "pairs_built": 4}
 
 
+def test_con_j_refuses_held_out_data_it_would_not_use(tmp_path):
+    from rewardkit.errors import RewardkitError
+
+    with pytest.raises(RewardkitError, match="eval_data"):
+        JudgeTrainConfig.from_sources(None, {"method": "con-j", "data": ["a.jsonl"], "eval_data": ["b.jsonl"], "out": str(tmp_path)})
+
+
 def test_pairs_cap_per_prompt_alternating_orders():
     pair = _pairs(1)
     judgments = [{"pair_id": "p0", "order": o, "correct": c, "verdict": "first", "hinted": False, "text": f"{o}-{c}-{k}"}

@@ -307,6 +307,9 @@ class JudgeTrainConfig(TrainConfig):
             raise ConfigFieldError("orders", f"must be {' or '.join(ORDERS)}, got {self.orders!r}")
         if self.stage not in CONJ_STAGES:
             raise ConfigFieldError("stage", f"must be one of {', '.join(CONJ_STAGES)}, got {self.stage!r}")
+        if self.method == "con-j" and self.eval_data:
+            raise ConfigFieldError("eval_data", "con-j does not use held-out pairs while training; evaluate the result "
+                                   "with `rewardkit eval --model judge:TEMPLATE:OUT`")
         if self.learning_rate is None:
             self.learning_rate = DEFAULT_LR[self.method]
         self.check_training(("batch_size", "grad_accum", "max_length", "save_steps", "logging_steps", "samples", "per_prompt"))
