@@ -79,7 +79,8 @@ def test_math_labels(splits):
 
 
 FACTORS = {("mi", "km"): lambda x: x * 1.609344, ("F", "C"): lambda f: (f - 32) / 1.8, ("lb", "kg"): lambda x: x / 2.2046226218,
-           ("ft2", "m2"): lambda x: x * 0.3048 ** 2, ("km/h", "m/s"): lambda x: x * 1000 / 3600, ("h", "h:min"): lambda x: x * 60}
+           ("ft2", "m2"): lambda x: x * 0.3048 ** 2, ("km/h", "m/s"): lambda x: x * 1000 / 3600, ("h", "h:min"): lambda x: x * 60,
+           ("km", "mi"): lambda x: x / 1.609344, ("cm", "in"): lambda x: x / 2.54}
 
 
 def _bold_value(text, hours):
@@ -156,13 +157,19 @@ def _satisfies(text, check, prompt):
         return text.endswith(check["text"]) and check["text"] in prompt
     if kind == "no_commas":
         return "," not in text
+    if kind == "keywords":
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        return all(w in words and w in prompt for w in check["words"])
+    if kind == "forbidden_word":
+        return check["word"] not in re.findall(r"[a-z]+", text.lower()) and check["word"] in prompt
     raise AssertionError(kind)
 
 
 def test_instruction_labels(splits):
     pairs = [p for s in splits.values() for p in s if p.meta["family"] == "instructions"]
     kinds = {p.meta["check"]["constraint"] for p in pairs}
-    assert kinds == {"bullets", "max_words", "json", "lowercase", "language", "ends_with", "no_commas"}
+    assert kinds == {"bullets", "max_words", "json", "lowercase", "language", "ends_with", "no_commas",
+                     "keywords", "forbidden_word"}
     for p in pairs:
         assert _satisfies(p.chosen, p.meta["check"], p.prompt[0].content), p.id
         assert not _satisfies(p.rejected, p.meta["check"], p.prompt[0].content), p.id
@@ -190,6 +197,10 @@ def test_families_are_balanced_and_length_is_not_the_label(splits):
     assert max(per_subset.values()) - min(per_subset.values()) <= 1
     longer = sum(len(p.chosen) > len(p.rejected) for p in train) / len(train)
     assert 0.3 < longer < 0.75, longer
+    # within code, the bug makes the function longer about as often as shorter, so "longer code
+    # wins" is no shortcut (it was: every training bug dropped a term or a guard)
+    code = [p for p in train if p.meta["family"] == "code"]
+    assert 0.35 < sum(len(p.chosen) > len(p.rejected) for p in code) / len(code) < 0.65
 
 
 def test_generate_to_writes_files_and_manifest(tmp_path):

@@ -164,6 +164,6 @@ def length_correlation_penalty(chosen: Tensor, rejected: Tensor, chosen_len: Ten
         return margin.sum() * 0.0
     m, r = margin - margin.mean(), ratio - ratio.mean()
     denom = torch.sqrt((m * m).sum() * (r * r).sum())
-    if float(denom) < 1e-12:
+    if float(denom.detach()) < 1e-12:
         return margin.sum() * 0.0
     return ((m * r).sum() / denom) ** 2

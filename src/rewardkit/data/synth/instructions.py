@@ -200,6 +200,41 @@ def no_commas(rng: random.Random) -> Example:
     return Example(prompt, good, bad, "uses a comma", {"constraint": "no_commas"})
 
 
+KEYWORDS = [("consistency", "regularity"), ("patience", "perseverance"), ("routine", "schedule"), ("progress", "improvement"),
+            ("focus", "attention"), ("balance", "moderation"), ("habit", "practice"), ("planning", "preparation")]
+
+
+def keywords(rng: random.Random) -> Example:
+    n = rng.randint(2, 3)
+    topic, tips = _topic_tips(rng, n)
+    (k1, s1), (k2, s2) = rng.sample(KEYWORDS, 2)
+    prompt = pick(rng, [f"Give me {n} tips for {topic}. Your answer must include the words \"{k1}\" and \"{k2}\".",
+                        f"Some advice on {topic}, please, and be sure to use the keywords {k1} and {k2}."])
+    closing = pick(rng, ["In the end it comes down to {a} and {b}.", "Two things matter most: {a} and {b}.", "Remember that {a} and {b} go a long way."])
+    body = "\n".join(f"- {t}" for t in tips)
+    missing = rng.randrange(2)
+    words = (s1, k2) if missing == 0 else (k1, s2)
+    good = f"{body}\n\n{closing.format(a=k1, b=k2)}"
+    bad = f"{body}\n\n{closing.format(a=words[0], b=words[1])}"
+    return Example(prompt, good, bad, f"uses \"{(s1, s2)[missing]}\" instead of the required word \"{(k1, k2)[missing]}\"",
+                   {"constraint": "keywords", "words": [k1, k2]})
+
+
+def forbidden_word(rng: random.Random) -> Example:
+    word = pick(rng, ["and", "the", "your", "you"])
+    topic = pick(rng, [t for t in sorted(TIPS) if sum(word not in tip.lower().split() for tip in TIPS[t]) >= 3
+                       and any(word in tip.lower().split() for tip in TIPS[t])])
+    allowed = [t for t in TIPS[topic] if word not in t.lower().split()]
+    banned = [t for t in TIPS[topic] if word in t.lower().split()]
+    n = rng.randint(2, 3)
+    base = rng.sample(allowed, min(n, len(allowed)))
+    prompt = pick(rng, [f"Give me some advice on {topic} without using the word \"{word}\".",
+                        f"Tips for {topic}? The word \"{word}\" must not appear anywhere in your answer."])
+    good = "\n".join(f"- {t}" for t in base)
+    bad = "\n".join(f"- {t}" for t in base[:-1] + [pick(rng, banned)])
+    return Example(prompt, good, bad, f"uses the forbidden word \"{word}\"", {"constraint": "forbidden_word", "word": word})
+
+
 FAMILY = Family(
     name="instructions",
     subset="synth-instructions",
@@ -210,6 +245,8 @@ FAMILY = Family(
         Template("json-only", json_only),
         Template("lowercase", lowercase),
         Template("language", language),
+        Template("keywords", keywords),
+        Template("forbidden-word", forbidden_word),
         Template("closing-sentence", closing_sentence, heldout=True),
         Template("no-commas", no_commas, heldout=True),
     ),

@@ -113,6 +113,36 @@ def kmh_to_ms(rng: random.Random) -> Example:
     )
 
 
+def km_to_miles(rng: random.Random) -> Example:
+    x = round(rng.uniform(5, 100), 1)
+    what = pick(rng, [f"a {fmt_num(x)} km run", f"a {fmt_num(x)} km ferry crossing", f"a {fmt_num(x)} km cycle route"])
+    prompt = pick(rng, [f"How many miles is {what}?", f"Convert {what} to miles.", f"My watch logged {what}. What is that in miles?"])
+    good, bad = x / 1.609344, x * 1.609344
+    body = "One mile is 1.609344 km, so to go from kilometres to miles {verb} by 1.609344.\n\n{x} km {op} 1.609344 = {y} mi\n\nSo {what} is about **{y} miles**."
+    return _example(
+        prompt,
+        body.format(verb="divide", x=fmt_num(x), op="÷", y=fmt_num(good), what=what),
+        body.format(verb="multiply", x=fmt_num(x), op="×", y=fmt_num(bad), what=what),
+        "multiplies by the factor instead of dividing",
+        x, "km", "mi", good,
+    )
+
+
+def cm_to_inches(rng: random.Random) -> Example:
+    x = rng.randint(5, 200)
+    thing = pick(rng, ["the shelf", "my laptop screen", "the picture frame", "the desk", "the curtain"])
+    prompt = pick(rng, [f"{thing.capitalize()} is {x} cm wide. How many inches is that?", f"Convert {x} cm to inches."])
+    good, bad = x / 2.54, x * 2.54
+    body = "One inch is exactly 2.54 cm, so {verb} the length in centimetres by 2.54.\n\n{x} cm {op} 2.54 = {y} in\n\nThat is about **{y} inches**."
+    return _example(
+        prompt,
+        body.format(verb="divide", x=x, op="÷", y=fmt_num(good)),
+        body.format(verb="multiply", x=x, op="×", y=fmt_num(bad)),
+        "multiplies by 2.54 instead of dividing",
+        x, "cm", "in", good,
+    )
+
+
 FAMILY = Family(
     name="units",
     subset="synth-units",
@@ -122,6 +152,8 @@ FAMILY = Family(
         Template("fahrenheit-celsius", fahrenheit_to_celsius),
         Template("pounds-kg", pounds_to_kg),
         Template("decimal-hours", decimal_hours),
+        Template("km-miles", km_to_miles),
+        Template("cm-inches", cm_to_inches),
         Template("sqft-m2", square_feet_to_m2, heldout=True),
         Template("kmh-ms", kmh_to_ms, heldout=True),
     ),
