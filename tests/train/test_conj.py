@@ -1,6 +1,6 @@
 """Con-J stages: hinted requests only where sampling gave no right-and-wrong mix, and no hint
 in anything saved; contrastive pairs capped per prompt over both orders; a killed `sample`
-stage resumes without asking again; each stage's documented rows; DPO (TRL) changes the weights."""
+stage resumes without asking again, a killed `dpo` stage from its checkpoint; each stage's documented rows; DPO (TRL) changes the weights."""
 
 from __future__ import annotations
 
@@ -150,3 +150,35 @@ def test_con_j_stages_end_to_end_on_a_tiny_llama(tiny_judge, tmp_path, capsys):
     assert any(not torch.equal(before[k], after[k]) for k in before)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "train judge" and manifest["config"]["beta"] == 0.1 and manifest["config"]["sft_weight"] == 0.001
+
+
+def test_a_killed_dpo_stage_resumes_from_its_checkpoint_and_refuses_other_settings(tiny_judge, tmp_path, monkeypatch, capsys):
+    from transformers import TrainerCallback
+
+    import rewardkit.train.rm as rm
+    from rewardkit.data.io import write_pairs
+
+    data = tmp_path / "pairs.jsonl"
+    write_pairs(_pairs(4), str(data))
+    out = tmp_path / "conj"
+    (out / "stages").mkdir(parents=True)
+    rows = [{"pair_id": p.id, "order": "chosen-first", "prompt": judge_chat(TEMPLATE, p, "chosen-first"),
+             "chosen": "[[A]]", "rejected": "[[B]]"} for p in _pairs(4)]
+    (out / "stages" / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dpo = ["train", "judge", "--method", "con-j", "--model", tiny_judge, "--data", str(data), "--out", str(out), "--no-bf16",
+           "--stage", "dpo", "--max-steps", "4", "--save-steps", "2", "--batch-size", "2", "--lr", "1e-3"]
+
+    class Kill(TrainerCallback):
+        def on_save(self, args, state, control, **kw):
+            raise KeyboardInterrupt  # killed right after the first checkpoint
+
+    with monkeypatch.context() as m:
+        m.setattr(rm, "RichProgressCallback", Kill)
+        assert main(dpo) == 130
+    assert (out / "checkpoints" / "checkpoint-2").is_dir() and not (out / "model.safetensors").exists()
+    assert main([*dpo[:-1], "3e-4"]) == 2  # another learning rate: the unfinished run is not silently continued
+    assert "unfinished run with other settings" in capsys.readouterr().err
+    assert main(dpo) == 0
+    result = json.loads((out / "manifest.json").read_text())["result"]["dpo"]
+    assert result["resumed_from"].endswith("checkpoint-2") and result["steps"] == 4
+    assert not (out / "checkpoints").exists()  # removed once the run finished

@@ -204,13 +204,19 @@ def run_dpo(config: JudgeTrainConfig, rows: list[dict[str, Any]], progress: bool
     from datasets import Dataset
     from transformers import PrinterCallback
 
+    from rewardkit.manifest import describe_input
     from rewardkit.models.judges.backends import render_chat
     from rewardkit.models.loading import bf16_supported, default_device
     from rewardkit.train.rm import RichProgressCallback
+    from rewardkit.train.runs import checkpoint_to_resume, input_hashes, record_run
 
     if not rows:
         raise DataError("no contrastive judgment pairs to train on: every group was all right or all wrong even with hints; "
                         "sample more (--samples) or at a higher --temperature")
+    # a killed DPO stage continues from its last checkpoint when the settings and the pairs file
+    # are the same (the reference log-probs are recomputed; they are not in the checkpoint)
+    hashes = [*input_hashes(config), describe_input(str(stage_path(config.out, "pairs")))]
+    resume_from = checkpoint_to_resume(config, hashes)
     torch.manual_seed(config.seed)
     tok, model = load_for_training(config)
     data, truncated = [], 0
@@ -236,10 +242,12 @@ def run_dpo(config: JudgeTrainConfig, rows: list[dict[str, Any]], progress: bool
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(data), processing_class=tok,
                          callbacks=[RichProgressCallback()] if progress else [])
     trainer.remove_callback(PrinterCallback)
+    if trainer.is_world_process_zero():
+        record_run(config, hashes)
     started = time.perf_counter()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=resume_from)
     summary = {"steps": result.global_step, "train_loss": result.training_loss, "train_seconds": time.perf_counter() - started,
-               "dpo_pairs": len(data), "truncated_prompts": truncated, "bf16": args.bf16,
+               "resumed_from": resume_from, "dpo_pairs": len(data), "truncated_prompts": truncated, "bf16": args.bf16,
                "log_history": trainer.state.log_history}
     trainer.save_model(config.out)
     tok.save_pretrained(config.out)

@@ -64,8 +64,6 @@ def _is_run_folder(out: Path, command: str) -> bool:
 
 def plan_run(config: TrainConfig, hashes: list[dict[str, Any]]) -> RunPlan:
     """Decide, before any work, whether to train, resume or do nothing (see the module docstring)."""
-    from transformers.trainer_utils import get_last_checkpoint
-
     out = Path(config.out)
     if not out.exists():
         return RunPlan()
@@ -82,10 +80,19 @@ def plan_run(config: TrainConfig, hashes: list[dict[str, Any]]) -> RunPlan:
             return RunPlan(finished=manifest)
         raise RewardkitError(f"{out} holds a finished run with other settings ({'; '.join(diffs)}); "
                              "use a new --out, or --overwrite to replace it")
+    return RunPlan(resume_from=checkpoint_to_resume(config, hashes))
+
+
+def checkpoint_to_resume(config: TrainConfig, hashes: list[dict[str, Any]]) -> str | None:
+    """The last checkpoint of OUT's unfinished run, when it may be continued: same settings and
+    inputs, or ``resume=True``; None when there is none; refuses otherwise (``WAYS_OUT``)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    out = Path(config.out)
     checkpoints = out / "checkpoints"
     last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     if last is None:
-        return RunPlan()
+        return None
     if config.resume is False:
         raise RewardkitError(f"{out} has checkpoints of an unfinished run and --no-resume was given; "
                              "use --overwrite to start over, or a new --out")
@@ -93,7 +100,7 @@ def plan_run(config: TrainConfig, hashes: list[dict[str, Any]]) -> RunPlan:
     diffs = config.differences(state.get("config") or {}) + _hash_differences(state.get("inputs") or [], hashes)
     if diffs and not config.resume:
         raise RewardkitError(f"{out} has checkpoints of an unfinished run with other settings ({'; '.join(diffs)}); {WAYS_OUT}")
-    return RunPlan(resume_from=last)
+    return last
 
 
 def record_run(config: TrainConfig, hashes: list[dict[str, Any]]) -> None:

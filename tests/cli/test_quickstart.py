@@ -1,0 +1,34 @@
+"""`rewardkit quickstart` end to end on a tiny model: data, training, evaluation, leaderboard."""
+
+import json
+
+from rewardkit.cli.main import main
+from rewardkit.cli.quickstart import LENGTH_PENALTY
+from rewardkit.data.io import load_pairs
+
+
+def test_quickstart_end_to_end_then_reuse(tiny_bert, tmp_path, capsys):
+    out = tmp_path / "qs"
+    args = ["quickstart", "--out", str(out), "--model", tiny_bert, "--n", "24", "--steps", "2", "--max-length", "64"]
+    assert main(args) == 0
+    first = capsys.readouterr()
+    train, test = load_pairs(str(out / "data/train.jsonl")), load_pairs(str(out / "data/test.jsonl"))
+    assert (len(train), len(test)) == (24, 6)
+    assert {p.meta["template"] for p in train}.isdisjoint({p.meta["template"] for p in test})
+    manifest = json.loads((out / "model/manifest.json").read_text())
+    assert manifest["config"]["max_steps"] == 2 and manifest["config"]["length_penalty"] == LENGTH_PENALTY > 0
+    results = json.loads((out / "eval/results.json").read_text())
+    assert results["model"] == str(out / "model") and set(results["baselines"]) == {"length", "shortest", "random"}
+    assert results["pairs"] == 6 and set(results["sections"]) == {"Math", "Instructions", "Code", "Safety"}
+    assert "| Model | Score |" in first.out and "3/3 evaluation" in first.err
+    assert main(args) == 0  # same settings: the trained model is reused, not retrained
+    assert "reused: trained earlier" in capsys.readouterr().err
+
+
+def test_quickstart_plain_bt_and_own_data_needs_eval_data(tiny_bert, tmp_path, capsys):
+    out = tmp_path / "qs"
+    assert main(["quickstart", "--out", str(out), "--model", tiny_bert, "--n", "12", "--steps", "1", "--max-length", "64",
+                 "--length-penalty", "0"]) == 0
+    assert json.loads((out / "model/manifest.json").read_text())["config"]["length_penalty"] is None
+    assert main(["quickstart", "--out", str(tmp_path / "own"), "--data", str(out / "data/train.jsonl")]) == 2
+    assert "--eval-data" in capsys.readouterr().err
