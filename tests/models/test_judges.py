@@ -153,6 +153,65 @@ def test_transformers_batched_generation_matches_one_by_one(backend):
     assert backend.render(chats[0]).startswith("<|im_start|>")  # the tokenizer's own chat template
 
 
+@pytest.fixture(scope="module")
+def gpt2_backend(tmp_path_factory):
+    """Absolute position embeddings (unlike RoPE, a shifted position changes the output): the
+    shared prefill must place left-padded prompts where `generate` does."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from rewardkit.data.tokens import load_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    tok = load_tokenizer("smollm2")
+    torch.manual_seed(0)
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2, n_positions=2048)).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return TransformersBackend(str(folder), batch_size=3, bf16=False)
+
+
+@pytest.mark.parametrize("which", ["backend", "gpt2_backend"])
+def test_sampling_with_a_shared_prefill_is_the_same_computation_as_plain_generate(which, request):
+    """At a near-zero temperature sampling is argmax: the shared-prefill path (one prefill per
+    prompt, the cache repeated for its samples, left padding in the batch) must give the tokens a
+    plain one-prompt greedy `generate` gives."""
+    import torch
+
+    backend = request.getfixturevalue(which)
+
+    tpl = load_template("skywork-critic")
+    chats = [tpl.render(Q, "short", "x"), tpl.render(Q, "a much longer first answer " * 5, "y"), tpl.render(Q, "z", "w")]
+    sampled = backend.sample(chats, 5, 2, 1e-6, seed=3)
+    for chat, texts in zip(chats, sampled):
+        ids = torch.tensor([backend.encode(backend.render(chat))])
+        with torch.inference_mode():
+            g = backend.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=5, do_sample=False,
+                                       temperature=None, top_p=None, top_k=None, pad_token_id=backend.pad_id)
+        assert texts == [backend.tokenizer.decode(g[0, ids.shape[1]:], skip_special_tokens=True)] * 2
+    assert backend.sample(chats, 5, 2, 1.0, seed=3) == backend.sample(chats, 5, 2, 1.0, seed=3)  # seeded
+
+
+@pytest.mark.parametrize("which", ["backend", "gpt2_backend"])
+def test_the_shared_prefill_cache_continues_as_an_unpadded_forward_pass(which, request):
+    """The next-token logits after the repeated cache equal a plain forward pass of each prompt
+    alone (left-padded rows included): the cache holds the right keys at the right positions."""
+    import torch
+
+    backend = request.getfixturevalue(which)
+    tpl = load_template("skywork-critic")
+    inputs = [backend.encode(backend.render(tpl.render(Q, a, b))) for a, b in (("short", "x"), ("a much longer answer " * 6, "y"))]
+    [(idx, ids, mask)] = list(backend._batches(inputs))
+    with torch.inference_mode():
+        cache = backend.shared_prefill(ids, mask, 2)
+        positions = mask.long().cumsum(-1) - 1
+        logits = backend.model(input_ids=ids.repeat_interleave(2, 0)[:, -1:], attention_mask=mask.repeat_interleave(2, 0),
+                               position_ids=positions.repeat_interleave(2, 0)[:, -1:], past_key_values=cache).logits[:, -1]
+        for row, i in enumerate(idx):
+            alone = backend.model(input_ids=torch.tensor([inputs[i]])).logits[0, -1]
+            for j in range(2):
+                assert torch.allclose(logits[row * 2 + j], alone, atol=1e-4), (which, i, j)
+
+
 def test_eval_reports_position_consistency_for_a_judge(tmp_path):
     from rewardkit.data.schema import PreferencePair
     from rewardkit.evaluate.report import diagnostics

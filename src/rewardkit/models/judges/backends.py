@@ -162,22 +162,41 @@ class TransformersBackend:
 
     def sample(self, chats: Sequence[Chat], max_new_tokens: int, n: int, temperature: float, seed: int = 0,
                on_done: Progress = None) -> list[list[str]]:
-        """`n` sampled answers per chat (batched, KV-cached `generate` with ``num_return_sequences``);
-        each batch is seeded from `seed`, so a rerun of the same chats gives the same answers."""
+        """`n` sampled answers per chat: batched, KV-cached `generate`, with each prompt's prefill
+        computed once and its cache shared by the `n` samples (`shared_prefill`); each batch is
+        seeded from `seed`, so a rerun of the same chats gives the same answers."""
         inputs = [self._fit(self.encode(self.render(c)), max_new_tokens) for c in chats]
         out: list[list[str]] = [[] for _ in inputs]
         for idx, ids, mask in self._batches(inputs):
             self._torch.manual_seed(seed)
             with self._torch.inference_mode(), self._autocast():
+                cache = self.shared_prefill(ids, mask, n)
                 generated = self.model.generate(
-                    input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
-                    top_p=None, top_k=None, num_return_sequences=n, pad_token_id=self.pad_id,
+                    input_ids=ids.repeat_interleave(n, 0), attention_mask=mask.repeat_interleave(n, 0), past_key_values=cache,
+                    max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature, top_p=None, top_k=None,
+                    pad_token_id=self.pad_id,
                 )
             for row, i in enumerate(idx):
                 out[i] = [self.tokenizer.decode(generated[row * n + j, ids.shape[1]:], skip_special_tokens=True) for j in range(n)]
             if on_done:
                 on_done(len(idx))
         return out
+
+    def shared_prefill(self, ids: Any, mask: Any, n: int) -> Any:
+        """The KV cache of every prompt but its last token, computed once per prompt and repeated
+        for its `n` samples (``generate(num_return_sequences=n)`` runs the prefill `n` times, and
+        on a judge prompt of ~700 tokens the prefill is most of the work). Positions follow the
+        left padding as `generate` computes them, so the continuation is the same computation."""
+        from transformers import DynamicCache
+
+        if ids.shape[1] < 2:
+            return None  # nothing to share: generate runs the one-token prefill itself
+        positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1], past_key_values=cache,
+                   use_cache=True)
+        cache.batch_repeat_interleave(n)
+        return cache
 
     def choice_probs(self, chats: Sequence[Chat], prefix: str, choices: tuple[str, str],
                      on_done: Progress = None) -> list[tuple[float, float] | None]:
