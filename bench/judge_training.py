@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RB_OPEN, require_shared, sample_evenly, write_result  # noqa: E402
+from common import RB_OPEN, RESULTS, require_shared, sample_evenly, write_result  # noqa: E402
 
 from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
 from rewardkit.evaluate.benchmarks import REWARDBENCH  # noqa: E402
@@ -121,7 +121,10 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=4, help="Con-J judgments per pair and order (default: %(default)s)")
     ap.add_argument("--methods", nargs="*", default=["zero-shot", "sft", "con-j"], help="(default: %(default)s)")
     ap.add_argument("--modes", nargs="*", default=["logprob", "generate"], help="(default: %(default)s)")
-    ap.add_argument("--speed-prompts", type=int, default=8, help="prompts for the speed checks (default: %(default)s)")
+    ap.add_argument("--speed-prompts", type=int, default=16, help="prompts for the speed checks (default: %(default)s)")
+    ap.add_argument("--speed-new-tokens", type=int, default=64, help="tokens per sampled judgment in the speed check (default: %(default)s)")
+    ap.add_argument("--speed-only", action="store_true", help="only the two speed checks, on an idle machine; the judges' rows "
+                    "already in bench/results/judge_training.json are kept")
     ap.add_argument("--out", default="runs/bench-judge-training", help="(default: %(default)s)")
     args = ap.parse_args()
     require_shared()
@@ -138,8 +141,11 @@ def main() -> None:
     write_pairs(eval_sample(args.eval_per_section), str(evalset))
     result: dict = {"train_pairs": len(kept), "train_pairs_before_length_filter": len(train), "sampling": info,
                     "eval_pairs": len(load_pairs(str(evalset))), "template": TEMPLATE, "judges": {}}
+    previous = RESULTS / "judge_training.json"
+    if args.speed_only and previous.is_file():
+        result = {k: v for k, v in json.loads(previous.read_text()).items() if k != "machine"}
     path = None
-    for method in args.methods:
+    for method in [] if args.speed_only else args.methods:
         t0 = time.perf_counter()
         model = "smollm2"
         if method != "zero-shot":
@@ -165,9 +171,9 @@ def main() -> None:
             print(f"{method} {mode}: {json.dumps(row[mode])}", flush=True)
         path = write_result("judge_training", result)
     prompts = [load_template(TEMPLATE).render(p.prompt, p.chosen, p.rejected) for p in kept[: args.speed_prompts]]
-    result["sample_speed"] = sampling_speed(prompts, args.samples, 16)
+    result["sample_speed"] = sampling_speed(prompts, args.samples, args.speed_new_tokens)
     result["verdict_speed"] = verdict_speed(kept[: args.speed_prompts])
-    result["wall_minutes"] = (time.perf_counter() - started) / 60
+    result["speed_wall_minutes" if args.speed_only else "wall_minutes"] = (time.perf_counter() - started) / 60
     path = write_result("judge_training", result)
     print(json.dumps({k: result[k] for k in ("sample_speed", "verdict_speed")}, indent=1))
     print(f"-> {path}")

@@ -197,6 +197,30 @@ TASKS = [
         (([1, 5, 10], 1, 10), ([3, 3], 3, 3), ([0, 2], 1, 1)),
         lambda rng: ([rng.randint(0, 20) for _ in range(rng.randint(4, 9))], rng.randint(0, 5), rng.randint(8, 20)),
     ),
+    Task(
+        "evens_between",
+        ("Write `evens_between(a, b)` in Python: all even numbers from a to b, both ends included, in order. {example}",
+         "Python: list the even integers between a and b inclusive; call it evens_between(a, b). {example}"),
+        "def evens_between(a, b):\n    return [x for x in range(a, b + 1) if x % 2 == 0]",
+        "def evens_between(a, b):\n    return [x for x in range(a, b) if x % 2 == 0]",
+        "range(a, b) stops before b, so an even b is left out although the range is inclusive",
+        "range(a, b + 1) covers both ends, and the condition keeps the numbers divisible by 2.",
+        lambda a, b: [x for x in range(a, b + 1) if x % 2 == 0],
+        ((2, 8), (1, 4), (6, 6)),
+        lambda rng: (lambda a: (a, a + 2 * rng.randint(2, 8)))(rng.randint(0, 20) * 2),
+    ),
+    Task(
+        "first_indices",
+        ("Write `first_indices(stop)` in Python: the indices 0, 1, 2, ... up to but not including stop. {example}",
+         "Python helper first_indices(stop) returning the list of indices below stop, starting at 0 (stop itself excluded). {example}"),
+        "def first_indices(stop):\n    return list(range(stop))",
+        "def first_indices(stop):\n    return list(range(stop + 1))",
+        "range(stop + 1) includes stop, which the prompt excludes",
+        "range(stop) yields 0 to stop - 1, exactly the indices below stop.",
+        lambda stop: list(range(stop)),
+        ((0,), (1,), (5,)),
+        lambda rng: (rng.randint(2, 12),),
+    ),
 ]
 
 HELDOUT = {"multiples", "chunks"}
