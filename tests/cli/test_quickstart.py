@@ -3,7 +3,6 @@
 import json
 
 from rewardkit.cli.main import main
-from rewardkit.cli.quickstart import LENGTH_PENALTY
 from rewardkit.data.io import load_pairs
 
 
@@ -16,7 +15,7 @@ def test_quickstart_end_to_end_then_reuse(tiny_bert, tmp_path, capsys):
     assert (len(train), len(test)) == (24, 6)
     assert {p.meta["template"] for p in train}.isdisjoint({p.meta["template"] for p in test})
     manifest = json.loads((out / "model/manifest.json").read_text())
-    assert manifest["config"]["max_steps"] == 2 and manifest["config"]["length_penalty"] == LENGTH_PENALTY > 0
+    assert manifest["config"]["max_steps"] == 2 and manifest["config"]["length_penalty"] is None  # plain BT by default
     results = json.loads((out / "eval/results.json").read_text())
     assert results["model"] == str(out / "model") and set(results["baselines"]) == {"length", "shortest", "random"}
     assert results["pairs"] == 6 and set(results["sections"]) == {"Math", "Instructions", "Code", "Safety"}
@@ -25,10 +24,10 @@ def test_quickstart_end_to_end_then_reuse(tiny_bert, tmp_path, capsys):
     assert "reused: trained earlier" in capsys.readouterr().err
 
 
-def test_quickstart_plain_bt_and_own_data_needs_eval_data(tiny_bert, tmp_path, capsys):
+def test_quickstart_length_penalty_and_own_data_needs_eval_data(tiny_bert, tmp_path, capsys):
     out = tmp_path / "qs"
     assert main(["quickstart", "--out", str(out), "--model", tiny_bert, "--n", "12", "--steps", "1", "--max-length", "64",
-                 "--length-penalty", "0"]) == 0
-    assert json.loads((out / "model/manifest.json").read_text())["config"]["length_penalty"] is None
+                 "--length-penalty", "0.5"]) == 0
+    assert json.loads((out / "model/manifest.json").read_text())["config"]["length_penalty"] == 0.5
     assert main(["quickstart", "--out", str(tmp_path / "own"), "--data", str(out / "data/train.jsonl")]) == 2
     assert "--eval-data" in capsys.readouterr().err
