@@ -135,6 +135,7 @@ def test_con_j_stages_end_to_end_on_a_tiny_llama(tiny_judge, tmp_path, capsys):
     common = ["train", "judge", "--method", "con-j", "--model", tiny_judge, "--data", str(data), "--out", str(out),
               "--samples", "2", "--max-new-tokens", "4", "--no-bf16"]
     assert main([*common, "--stage", "sample"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("| 0.0% | 0 | 0 | - |")  # nothing built before the pairs stage
     rows = [json.loads(x) for x in (out / "stages" / "sample.jsonl").read_text().splitlines()]
     assert len(rows) == 12 and set(rows[0]) == {"pair_id", "order", "sample", "hinted", "text", "verdict", "correct"}
     assert (out / "stages" / "sample.manifest.json").is_file()

@@ -289,8 +289,9 @@ def _print_conj(summary: dict, cfg) -> None:  # noqa: ANN001
         rate = "-" if table["parse_rate"] is None else f"{100 * table['parse_rate']:.1f}%"
         print("| pairs in | judgments sampled | hinted | parse rate | positives | negatives | pairs built |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
+        built = "-" if table["pairs_built"] is None else f"{table['pairs_built']:,}"  # not built before the pairs stage
         print(f"| {table['pairs_in']:,} | {table['judgments']:,} | {table['hinted']:,} | {rate} | {table['positives']:,} | "
-              f"{table['negatives']:,} | {table['pairs_built']:,} |")
+              f"{table['negatives']:,} | {built} |")
     if "hint" in summary:
         h = summary["hint"]
         print(f"hint: {h['groups_hinted']:,} groups without a right-and-wrong mix, {h['judgments']:,} hinted judgments, "

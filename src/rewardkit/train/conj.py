@@ -184,7 +184,8 @@ def build_pairs(pairs: Sequence[PreferencePair], judgments: list[dict[str, Any]]
     return rows
 
 
-def pairs_table(pairs_in: int, judgments: list[dict[str, Any]], built: int) -> dict[str, Any]:
+def pairs_table(pairs_in: int, judgments: list[dict[str, Any]], built: int | None) -> dict[str, Any]:
+    """The stage table; ``built`` is None before the `pairs` stage has run."""
     parsed = [r for r in judgments if r["verdict"] not in ("unparsed",)]
     return {"pairs_in": pairs_in, "judgments": len(judgments), "hinted": sum(r["hinted"] for r in judgments),
             "parse_rate": len(parsed) / len(judgments) if judgments else None,
@@ -280,7 +281,7 @@ def train_conj(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, 
     if "sample" in stages:
         rows = run_sample(config, pairs, backend, template, cache, progress)
         _write_stage(out, "sample", rows, config, config.data, {"judgments": len(rows)})
-        summary["sample"] = pairs_table(len(pairs), rows, 0)
+        summary["sample"] = pairs_table(len(pairs), rows, None)
     if "hint" in stages:
         rows, counts = run_hint(config, pairs, _read_stage(out, "sample"), backend, template, cache, progress)
         _write_stage(out, "hint", rows, config, [str(stage_path(out, "sample"))], counts)
