@@ -179,7 +179,12 @@ def test_a_killed_dpo_stage_resumes_from_its_checkpoint_and_refuses_other_settin
     assert (out / "checkpoints" / "checkpoint-2").is_dir() and not (out / "model.safetensors").exists()
     assert main([*dpo[:-1], "3e-4"]) == 2  # another learning rate: the unfinished run is not silently continued
     assert "unfinished run with other settings" in capsys.readouterr().err
-    assert main(dpo) == 0
+    with monkeypatch.context() as m:  # --overwrite starts the stage over (and is killed again at its first checkpoint)
+        m.setattr(rm, "RichProgressCallback", Kill)
+        assert main([*dpo[:-1], "3e-4", "--overwrite"]) == 130
+    assert (out / "stages" / "pairs.jsonl").is_file() and (out / "checkpoints" / "checkpoint-2").is_dir()
+    assert json.loads((out / "checkpoints" / "run.json").read_text())["config"]["learning_rate"] == 3e-4
+    assert main([*dpo[:-1], "3e-4"]) == 0
     result = json.loads((out / "manifest.json").read_text())["result"]["dpo"]
     assert result["resumed_from"].endswith("checkpoint-2") and result["steps"] == 4
     assert not (out / "checkpoints").exists()  # removed once the run finished

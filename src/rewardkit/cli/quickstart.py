@@ -18,8 +18,8 @@ from rewardkit.console import console
 from rewardkit.errors import RewardkitError
 
 # Plain Bradley-Terry by default: the synthetic training families are length-balanced, and on
-# them the penalty cost more than it gave (README, "quickstart": 61.2 without, 52.1 at 0.3, 51.8
-# at 1.0); on length-confounded data of your own, try --length-penalty 0.3-1.
+# them the penalty cost more than it gave (bench/results/quickstart_ablation.md: 61.2 without,
+# 52.1 at 0.3, 51.8 at 1.0); on length-confounded data of your own, try --length-penalty 0.5.
 LENGTH_PENALTY = 0.0
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -217,6 +218,8 @@ def run_dpo(config: JudgeTrainConfig, rows: list[dict[str, Any]], progress: bool
     # a killed DPO stage continues from its last checkpoint when the settings and the pairs file
     # are the same (the reference log-probs are recomputed; they are not in the checkpoint)
     hashes = [*input_hashes(config), describe_input(str(stage_path(config.out, "pairs")))]
+    if config.overwrite:  # start the DPO stage over; the stage files before it stay
+        shutil.rmtree(Path(config.out) / "checkpoints", ignore_errors=True)
     resume_from = checkpoint_to_resume(config, hashes)
     torch.manual_seed(config.seed)
     tok, model = load_for_training(config)
