@@ -117,6 +117,9 @@ def main() -> None:
     ap.add_argument("--max-length", type=int, default=1024, help="judge prompt + verdict tokens (default: %(default)s)")
     ap.add_argument("--sft-lr", type=float, default=3e-5, help="(default: %(default)s)")
     ap.add_argument("--sft-epochs", type=float, default=2.0, help="(default: %(default)s)")
+    ap.add_argument("--sft-orders", choices=["balanced", "both"], default="balanced",
+                    help="SFT examples: one order per pair (half chosen-first) or both orders of every pair (default: %(default)s)")
+    ap.add_argument("--conj-limit", type=int, default=None, help="Con-J on the first N training pairs only (default: all)")
     ap.add_argument("--conj-lr", type=float, default=1e-5, help="DPO learning rate (Con-J's 5e-7 is for 7B) (default: %(default)s)")
     ap.add_argument("--samples", type=int, default=4, help="Con-J judgments per pair and order (default: %(default)s)")
     ap.add_argument("--methods", nargs="*", default=["zero-shot", "sft", "con-j"], help="(default: %(default)s)")
@@ -125,6 +128,8 @@ def main() -> None:
     ap.add_argument("--speed-new-tokens", type=int, default=64, help="tokens per sampled judgment in the speed check (default: %(default)s)")
     ap.add_argument("--speed-only", action="store_true", help="only the two speed checks, on an idle machine; the judges' rows "
                     "already in bench/results/judge_training.json are kept")
+    ap.add_argument("--skip-speed", action="store_true", help="leave out the two speed checks (their figures already in the "
+                    "results file are kept)")
     ap.add_argument("--out", default="runs/bench-judge-training", help="(default: %(default)s)")
     args = ap.parse_args()
     require_shared()
@@ -142,34 +147,47 @@ def main() -> None:
     result: dict = {"train_pairs": len(kept), "train_pairs_before_length_filter": len(train), "sampling": info,
                     "eval_pairs": len(load_pairs(str(evalset))), "template": TEMPLATE, "judges": {}}
     previous = RESULTS / "judge_training.json"
-    if args.speed_only and previous.is_file():
-        result = {k: v for k, v in json.loads(previous.read_text()).items() if k != "machine"}
+    if previous.is_file():  # rows of other methods and settings stay in the table
+        before = json.loads(previous.read_text())
+        if args.speed_only:
+            result = {k: v for k, v in before.items() if k != "machine"}
+        elif before.get("train_pairs") == result["train_pairs"] and before.get("eval_pairs") == result["eval_pairs"]:
+            result["judges"] = before.get("judges", {})
+            result.update({k: before[k] for k in ("sample_speed", "verdict_speed", "speed_wall_minutes") if k in before})
     path = None
+    suffix = ", orders both" if args.sft_orders == "both" else ""
     for method in [] if args.speed_only else args.methods:
         t0 = time.perf_counter()
         model = "smollm2"
+        name = method if method == "zero-shot" else f"{method}{suffix}"
         if method != "zero-shot":
             folder = out / method
             common = dict(model="smollm2", template=TEMPLATE, data=[str(data)], out=str(folder), max_length=args.max_length,
                           batch_size=8, overwrite=True, logging_steps=10, save_steps=10_000)
             if method == "sft":
-                cfg = JudgeTrainConfig(method="sft", learning_rate=args.sft_lr, epochs=args.sft_epochs, **common)
+                cfg = JudgeTrainConfig(method="sft", learning_rate=args.sft_lr, epochs=args.sft_epochs, orders=args.sft_orders, **common)
             else:  # from the SFT judge when there is one: zero-shot SmolLM2-135M never writes a verdict to contrast
                 base = str(out / "sft") if (out / "sft" / "manifest.json").is_file() else "smollm2"
                 cfg = JudgeTrainConfig(method="con-j", learning_rate=args.conj_lr, samples=args.samples, max_new_tokens=16,
-                                       **{**common, "model": base})
+                                       limit=args.conj_limit, **{**common, "model": base})
             summary = train_judge(cfg)
             model = str(folder)
-            result["judges"][method] = {"train": {k: v for k, v in summary.items() if k not in ("log_history", "dpo", "read")}}
+            result["judges"][name] = {"train": {k: v for k, v in summary.items() if k not in ("log_history", "dpo", "read")},
+                                      "settings": {"lr": cfg.learning_rate, "epochs": cfg.epochs, "orders": cfg.orders,
+                                                   "limit": cfg.limit, "base": cfg.model}}
             if method == "con-j":
-                result["judges"][method]["train"]["dpo"] = {k: v for k, v in summary["dpo"].items() if k != "log_history"}
+                result["judges"][name]["train"]["dpo"] = {k: v for k, v in summary["dpo"].items() if k != "log_history"}
         train_minutes = (time.perf_counter() - t0) / 60
-        row = result["judges"].setdefault(method, {})
+        row = result["judges"].setdefault(name, {})
         row["train_minutes"] = train_minutes if method != "zero-shot" else 0.0
         for mode in args.modes:
             row[mode] = evaluate(model, evalset, out / "eval" / f"{method}-{mode}", mode)
-            print(f"{method} {mode}: {json.dumps(row[mode])}", flush=True)
+            print(f"{name} {mode}: {json.dumps(row[mode])}", flush=True)
         path = write_result("judge_training", result)
+    if args.skip_speed:
+        result["wall_minutes"] = (time.perf_counter() - started) / 60
+        print(f"-> {write_result('judge_training', result)}")
+        return
     prompts = [load_template(TEMPLATE).render(p.prompt, p.chosen, p.rejected) for p in kept[: args.speed_prompts]]
     result["sample_speed"] = sampling_speed(prompts, args.samples, args.speed_new_tokens)
     result["verdict_speed"] = verdict_speed(kept[: args.speed_prompts])

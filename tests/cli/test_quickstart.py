@@ -31,3 +31,18 @@ def test_quickstart_length_penalty_and_own_data_needs_eval_data(tiny_bert, tmp_p
     assert json.loads((out / "model/manifest.json").read_text())["config"]["length_penalty"] == 0.5
     assert main(["quickstart", "--out", str(tmp_path / "own"), "--data", str(out / "data/train.jsonl")]) == 2
     assert "--eval-data" in capsys.readouterr().err
+
+
+def test_run_quickstart_from_python_on_own_benchmark(tiny_bert, tmp_path):
+    """The flow is below cli/: a Python user runs it; eval_data alone replaces the synthetic held-out test."""
+    from rewardkit.quickstart import QuickstartOptions, run_quickstart
+
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"prompt": "2+2?", "chosen": "4", "rejected": "5", "subset": "mine"}) + "\n")
+    lines: list[str] = []
+    done = run_quickstart(QuickstartOptions(out=tmp_path / "qs", model=tiny_bert, n=12, steps=1, max_length=64,
+                                            eval_data=[str(extra)]), report=lines.append)
+    assert [line[:3] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert done["model"] == str(tmp_path / "qs" / "model") and done["train"]["steps"] == 1
+    assert [r["pairs"] for r in done["results"]] == [1, 1, 1, 1]  # the model and three baselines, on extra.jsonl only
+    assert done["results"][0]["model"] == done["model"] and (tmp_path / "qs/data/test.jsonl").is_file()
