@@ -9,6 +9,9 @@ levers stay, so failed levers stay in the table.
     python bench/rm_recipe.py --name "recipe, 1/4 steps" --config configs/rm-quality.yaml --set max_steps=250
     # the same number of pairs drawn uniformly from the raw sources (no curation at all):
     python bench/rm_recipe.py --name uncurated --uniform-from configs/rm-quality-curate.yaml
+    # no training: a row for a model that exists, e.g. an ensemble of two rows' models (its
+    # training minutes are the sum of the members' rows)
+    python bench/rm_recipe.py --name "ensemble" --model ensemble:runs/ablation/recipe/model,runs/ablation/X/model
 
 Columns: development accuracy (all, and on pairs whose chosen answer is shorter than the
 rejected one: a "longer wins" model fails those), the rb-open score and sections, the accuracy
@@ -31,8 +34,9 @@ from common import RB_OPEN, RESULTS, require_shared  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.evaluate.runner import EvalOptions, run_evaluation  # noqa: E402
-from rewardkit.models.classifier import ClassifierScorer  # noqa: E402
+from rewardkit.models.ensemble import PREFIX, parse_ensemble_spec  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
+from rewardkit.models.registry import load_scorer  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
 
@@ -42,7 +46,7 @@ SECTIONS = ("Chat", "Chat Hard", "Safety", "Reasoning")
 
 def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
     pairs = load_pairs(dev_files)
-    rewards = ClassifierScorer.load(model).score(pair_conversations(pairs))
+    rewards = load_scorer(model).score(pair_conversations(pairs))
     n = len(pairs)
     right = [c > r for c, r in zip(rewards[:n], rewards[n:])]
     shorter = [ok for ok, p in zip(right, pairs) if len(p.chosen) < len(p.rejected)]
@@ -71,6 +75,16 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
     return str(path), {"pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped)}
 
 
+def trained_minutes(spec: str, rows: list[dict]) -> float:
+    """Training minutes of a model the table's rows trained: an ensemble's is the sum of its members'."""
+    members = [name for name, _ in parse_ensemble_spec(spec)] if spec.startswith(PREFIX) else [spec]
+    minutes = {str(Path(r["config"].get("out", ""))): r["train_minutes"] for r in rows}
+    missing = [m for m in members if str(Path(m)) not in minutes]
+    if missing:
+        raise SystemExit(f"no row of {TABLE} trained {', '.join(missing)}: its training minutes are unknown")
+    return sum(minutes[str(Path(m))] for m in members)
+
+
 def markdown(rows: list[dict]) -> str:
     pct = lambda v: "-" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = ["# Reward-model ablation (rewardkit's CPU recipe, issue 13)", "",
@@ -96,6 +110,7 @@ def main() -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="config overrides (YAML values)")
     ap.add_argument("--notes", default="", help="what this row changes")
     ap.add_argument("--out", default=None, help="model folder (default: runs/ablation/NAME)")
+    ap.add_argument("--model", help="evaluate this model spec (a folder, ensemble:A,B...) instead of training one")
     ap.add_argument("--uniform-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
                     "uniformly from this curation config's raw sources (the uncurated control)")
     args = ap.parse_args()
@@ -115,19 +130,23 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         overrides["data"], sampled = uniform_sample(args.uniform_from, n, args.dev, out)
         overrides["data"] = [overrides["data"]]
-    cfg = RMTrainConfig.from_sources(args.config, overrides)
+    rows = json.loads(TABLE.read_text()) if TABLE.exists() else []
     started = time.perf_counter()
-    summary = train_reward_model(cfg)
-    train_minutes = summary["train_seconds"] / 60
-    dev = dev_accuracy(str(out / "model"), args.dev)
-    done = run_evaluation(str(out / "model"), [str(RB_OPEN)], out / "eval", EvalOptions(baselines=False, batch_size=32, bootstrap=1000))
+    if args.model:
+        model, config, summary = args.model, {"model": args.model}, {"steps": None}
+        train_minutes = trained_minutes(args.model, rows)
+    else:
+        cfg = RMTrainConfig.from_sources(args.config, overrides)
+        summary = train_reward_model(cfg)
+        model, config, train_minutes = str(out / "model"), cfg.to_dict(), summary["train_seconds"] / 60
+    dev = dev_accuracy(model, args.dev)
+    done = run_evaluation(model, [str(RB_OPEN)], out / "eval", EvalOptions(baselines=False, batch_size=32, bootstrap=1000))
     r = done["results"][0]
     lb = r.get("length_bias") or {}
-    row = {"name": args.name, "config": cfg.to_dict(), "dev": dev, "score": r["score"], "sections": r["sections"],
+    row = {"name": args.name, "config": config, "dev": dev, "score": r["score"], "sections": r["sections"],
            "prior_sets": r.get("prior_sets"), "length_bias": {k: (lb.get(k) or {}).get("accuracy") for k in ("chosen_longer", "chosen_shorter")},
            "subsets": {k: v["accuracy"] for k, v in r["subsets"].items()}, "train_minutes": train_minutes,
            "steps": summary["steps"], "uniform_sample": sampled, "wall_minutes": (time.perf_counter() - started) / 60, "notes": args.notes}
-    rows = json.loads(TABLE.read_text()) if TABLE.exists() else []
     rows = [x for x in rows if x["name"] != args.name] + [row]
     RESULTS.mkdir(parents=True, exist_ok=True)
     TABLE.write_text(json.dumps(rows, indent=1) + "\n")

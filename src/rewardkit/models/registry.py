@@ -6,6 +6,7 @@
 | ``random`` or ``random:SEED`` | seeded random rewards |
 | ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head (refused unless ``allow_untrained_head=True``) |
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
+| ``ensemble:A,B@W,...`` | the weighted mean of the members' rewards (any of the above; `rewardkit.models.ensemble`) |
 
 `load_model` takes every spec the commands take: the above, ``judge:TEMPLATE:MODEL`` (a
 generative judge), ``tree:DIR`` (a decision tree; both are pairwise judges) and ``linear:DIR``
@@ -36,6 +37,10 @@ def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
     if unknown:
         raise TypeError(f"unknown scorer options {sorted(unknown)}; known: {', '.join(sorted(MODEL_OPTIONS))}")
 
+    if spec.startswith("ensemble:"):
+        from rewardkit.models.ensemble import EnsembleScorer
+
+        return EnsembleScorer.load(spec, **kwargs)
     if spec == "length":
         return baselines.LengthScorer(+1)
     if spec == "shortest":
