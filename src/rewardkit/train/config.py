@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -18,18 +18,49 @@ from rewardkit.train.losses import LOSSES, LossParams
 from rewardkit.typed import ConfigFieldError, check_fields
 
 
+@dataclass
 class TrainConfig:
-    """What every training config shares: reading a YAML file under CLI overrides, the settings
-    dump for the manifest, and the comparison with a saved run (`rewardkit.train.runs`)."""
+    """What every training config shares: the settings of the data, the optimiser and schedule,
+    checkpoints and loading (documented in `RMTrainConfig`; a config redeclares a field to change
+    its default), reading a YAML file under CLI overrides, the settings dump for the manifest, and
+    the comparison with a saved run (`rewardkit.train.runs`)."""
 
-    COMMAND = ""  # the manifest's command for this kind of run
-    MERGED: frozenset[str] = frozenset()  # mapping fields whose file and CLI values merge key by key
+    model: str = "minilm"
+    data: list[str] = field(default_factory=list)
+    out: str = ""
+    eval_data: list[str] = field(default_factory=list)
+    max_length: int = 512
+    batch_size: int = 16
+    grad_accum: int = 1
+    learning_rate: float = 3e-5
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.05
+    lr_scheduler: str = "linear"
+    epochs: float = 1.0
+    max_steps: int = -1
+    bf16: bool | None = None
+    dtype: str = "auto"
+    seed: int = 42
+    save_steps: int = 200
+    save_total_limit: int = 2
+    eval_steps: int | None = None
+    logging_steps: int = 10
+    attn_implementation: str | None = None
+    gradient_checkpointing: bool = False
+    invalid: str = "error"
+    resume: bool | None = None
+    overwrite: bool = False
+    keep_checkpoints: bool = False
+    trust_remote_code: bool = False
+
+    COMMAND: ClassVar[str] = ""  # the manifest's command for this kind of run
+    MERGED: ClassVar[frozenset[str]] = frozenset()  # mapping fields whose file and CLI values merge key by key
     # settings that do not change what a run trains: they may differ between a run and its resume
-    BOOKKEEPING = frozenset({"out", "resume", "overwrite", "keep_checkpoints", "logging_steps", "save_steps",
-                             "save_total_limit", "eval_steps"})
+    BOOKKEEPING: ClassVar[frozenset[str]] = frozenset({"out", "resume", "overwrite", "keep_checkpoints", "logging_steps", "save_steps",
+                                                      "save_total_limit", "eval_steps"})
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return asdict(self)
 
     def differences(self, saved: dict[str, Any]) -> list[str]:
         """The settings that differ from a saved run's config, as ``name: old -> new``."""
@@ -40,7 +71,7 @@ class TrainConfig:
     def check_training(self, positive: tuple[str, ...]) -> None:
         """The checks every training config needs: field types, the schedule, data, output and
         loading options; `positive` names the integer settings that must be at least 1."""
-        c: Any = self
+        c = self
         for name in ("data", "eval_data"):
             if isinstance(getattr(c, name), str):
                 setattr(c, name, [getattr(c, name)])
@@ -81,7 +112,7 @@ class TrainConfig:
             if not isinstance(loaded, dict):
                 raise RewardkitError(f"{yaml_path}: expected a mapping of settings")
             values.update(loaded)
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise RewardkitError(f"{yaml_path}: unknown settings {unknown}; known: {', '.join(sorted(known))}")
@@ -150,45 +181,18 @@ class RMTrainConfig(TrainConfig):
         trust_remote_code: allow custom model code from the hub (off by default).
     """
 
-    model: str = "minilm"
-    data: list[str] = field(default_factory=list)
-    out: str = ""
-    eval_data: list[str] = field(default_factory=list)
     loss: str = "bt"
     loss_params: LossParams = field(default_factory=LossParams)
     use_margin: bool = False
     center_rewards_coefficient: float | None = None
     length_penalty: float | None = None
-    max_length: int = 512
     template: str = "auto"
-    batch_size: int = 16
     length_buckets: int = 1
-    grad_accum: int = 1
-    learning_rate: float = 3e-5
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.05
-    lr_scheduler: str = "linear"
-    epochs: float = 1.0
-    max_steps: int = -1
-    bf16: bool | None = None
-    dtype: str = "auto"
-    seed: int = 42
-    save_steps: int = 200
-    save_total_limit: int = 2
-    eval_steps: int | None = None
-    logging_steps: int = 10
-    attn_implementation: str | None = None
     disable_dropout: bool = True
-    gradient_checkpointing: bool = False
     normalize: bool = False
-    invalid: str = "error"
-    resume: bool | None = None
-    overwrite: bool = False
-    keep_checkpoints: bool = False
-    trust_remote_code: bool = False
 
-    COMMAND = "train rm"
-    MERGED = frozenset({"loss_params"})
+    COMMAND: ClassVar[str] = "train rm"
+    MERGED: ClassVar[frozenset[str]] = frozenset({"loss_params"})
 
     def __post_init__(self) -> None:
         if isinstance(self.loss_params, dict):
@@ -257,11 +261,8 @@ class JudgeTrainConfig(TrainConfig):
     """
 
     method: str = "sft"
-    model: str = "smollm2"
+    model: str = "smollm2"  # redeclared: the base's fields with this config's defaults
     template: str = "skywork-critic"
-    data: list[str] = field(default_factory=list)
-    out: str = ""
-    eval_data: list[str] = field(default_factory=list)
     orders: str = "balanced"
     synthetic: float = 0.0
     max_length: int = 2048
@@ -276,29 +277,9 @@ class JudgeTrainConfig(TrainConfig):
     sft_weight: float = 0.001
     limit: int | None = None
     batch_size: int = 8
-    grad_accum: int = 1
-    learning_rate: float | None = None
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.05
-    lr_scheduler: str = "linear"
-    epochs: float = 1.0
-    max_steps: int = -1
-    bf16: bool | None = None
-    dtype: str = "auto"
-    seed: int = 42
-    save_steps: int = 200
-    save_total_limit: int = 2
-    eval_steps: int | None = None
-    logging_steps: int = 10
-    attn_implementation: str | None = None
-    gradient_checkpointing: bool = False
-    invalid: str = "error"
-    resume: bool | None = None
-    overwrite: bool = False
-    keep_checkpoints: bool = False
-    trust_remote_code: bool = False
+    learning_rate: float | None = None  # type: ignore[assignment]  # None: the method's (DEFAULT_LR)
 
-    COMMAND = "train judge"
+    COMMAND: ClassVar[str] = "train judge"
 
     def __post_init__(self) -> None:
         if self.method not in JUDGE_METHODS:
