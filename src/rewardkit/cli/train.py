@@ -50,6 +50,9 @@ def train_rm(
     center_rewards: Optional[float] = typer.Option(None, "--center-rewards", help="Reward-centering coefficient (TRL's center_rewards_coefficient)."),
     length_penalty: Optional[float] = typer.Option(None, "--length-penalty", min=0.0, help="Weight of the squared batch correlation of reward margins with log length ratios (length debiasing)."),
     normalize: Optional[bool] = typer.Option(None, "--normalize/--no-normalize", help="Store reward mean/std in the model config."),
+    average_checkpoints: Optional[int] = typer.Option(None, min=2, help="The final model is the mean of the final weights and the "
+                                                      "last K-1 checkpoints' (needs --save-total-limit >= K)."),
+    save_total_limit: Optional[int] = typer.Option(None, min=1, help="Checkpoints kept while training." + _d("save_total_limit")),
     invalid: Optional[str] = typer.Option(None, help="error or skip flawed pairs (counted, printed and in the manifest)." + _d("invalid")),
     attn_implementation: Optional[str] = typer.Option(None, help="eager, sdpa, ... (Gemma-2 RMs need eager)."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help="Weights: auto or float32 (fp32 master weights, bf16 autocast per --bf16), "
@@ -78,7 +81,8 @@ def train_rm(
         "eval_data": eval_data, "bf16": bf16, "batch_size": batch_size, "length_buckets": length_buckets, "grad_accum": grad_accum, "learning_rate": lr,
         "max_length": max_length, "template": template, "seed": seed, "save_steps": save_steps, "eval_steps": eval_steps,
         "logging_steps": logging_steps, "use_margin": use_margin, "center_rewards_coefficient": center_rewards, "length_penalty": length_penalty,
-        "normalize": normalize, "invalid": invalid, "attn_implementation": attn_implementation, "resume": resume,
+        "normalize": normalize, "average_checkpoints": average_checkpoints, "save_total_limit": save_total_limit,
+        "invalid": invalid, "attn_implementation": attn_implementation, "resume": resume,
         "overwrite": overwrite or None, "keep_checkpoints": keep_checkpoints or None, "dtype": dtype,
         "trust_remote_code": trust_remote_code,
         "loss_params": loss_params or None,

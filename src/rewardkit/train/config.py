@@ -168,6 +168,9 @@ class RMTrainConfig(TrainConfig):
         attn_implementation: ``eager``, ``sdpa`` or None for the model's default (Gemma-2 RMs need eager).
         disable_dropout: turn dropout off (as TRL and OpenRLHF do for RMs): deterministic steps.
         gradient_checkpointing: trade compute for memory on large backbones.
+        average_checkpoints: K >= 2 makes the final model the mean of the final weights and those
+            of the last K - 1 checkpoints before the end (`rewardkit.train.averaging`); needs
+            ``save_total_limit`` >= K (the Trainer also saves the final step). None is off.
         normalize: after training, store the mean and std of rewards on the eval data (or a
             training sample) in the model config; scorers then report (r - mean) / std.
         invalid: ``error`` or ``skip`` for flawed pairs (empty/identical responses...); skipped
@@ -189,6 +192,7 @@ class RMTrainConfig(TrainConfig):
     template: str = "auto"
     length_buckets: int = 1
     disable_dropout: bool = True
+    average_checkpoints: int | None = None
     normalize: bool = False
 
     COMMAND: ClassVar[str] = "train rm"
@@ -209,6 +213,12 @@ class RMTrainConfig(TrainConfig):
         if self.template not in ("auto", "chat", "plain"):
             raise RewardkitError(f"template must be auto, chat or plain, not {self.template!r}")
         self.check_training(("batch_size", "length_buckets", "grad_accum", "max_length", "save_steps", "logging_steps"))
+        if self.average_checkpoints is not None:
+            if self.average_checkpoints < 2:
+                raise ConfigFieldError("average_checkpoints", f"must be at least 2 (or unset), got {self.average_checkpoints}")
+            if self.save_total_limit < self.average_checkpoints:
+                raise ConfigFieldError("average_checkpoints", f"averaging {self.average_checkpoints} weights needs save_total_limit >= "
+                                       f"{self.average_checkpoints} (it is {self.save_total_limit})")
 
 def _plain(value: Any) -> Any:
     """A value as it reads back from JSON (tuples as lists, paths as strings)."""

@@ -287,6 +287,12 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - started
+    averaged = None
+    if config.average_checkpoints:  # before the evaluation and normalisation, which are of the saved model
+        from rewardkit.train.averaging import average_with_checkpoints
+
+        averaged = average_with_checkpoints(trainer.accelerator.unwrap_model(trainer.model), args.output_dir,
+                                            result.global_step, config.average_checkpoints)
     eval_metrics = trainer.evaluate() if eval_enc else {}
     normalization = reward_stats(trainer, eval_enc or train_enc) if config.normalize else None
 
@@ -295,6 +301,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         "train_loss": result.training_loss,
         "train_seconds": seconds,
         "resumed_from": last,
+        "averaged_steps": averaged,
         "bf16": args.bf16,
         "world_size": args.world_size,
         "template": formatter.template,
