@@ -4,6 +4,7 @@
 |---|---|
 | ``length``, ``shortest`` | response length baselines |
 | ``random`` or ``random:SEED`` | seeded random rewards |
+| ``relevance`` or ``relevance:ENCODER`` | cosine similarity of the instruction's and the response's sentence embeddings (MiniLM by default; `rewardkit.models.relevance`) |
 | ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head (refused unless ``allow_untrained_head=True``) |
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
 | ``ensemble:A,B@W,...`` | the weighted mean of the members' rewards (any of the above; `rewardkit.models.ensemble`) |
@@ -51,6 +52,10 @@ def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
         except ValueError:
             raise RewardkitError(f"bad random seed in {spec!r}; use random:INT") from None
         return baselines.RandomScorer(seed)
+    if spec == "relevance" or spec.startswith("relevance:"):
+        from rewardkit.models.relevance import RelevanceScorer
+
+        return RelevanceScorer.load(spec, **kwargs)
     from rewardkit.models.classifier import ClassifierScorer
 
     return ClassifierScorer.load(spec, **kwargs)
