@@ -42,6 +42,7 @@ from rewardkit.train.rm import train_reward_model  # noqa: E402
 
 TABLE = RESULTS / "rm_ablation.json"
 SECTIONS = ("Chat", "Chat Hard", "Safety", "Reasoning")
+UNTRAINED = ("length", "shortest", "random", "relevance")  # scorers with no training minutes
 
 
 def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
@@ -50,10 +51,13 @@ def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
     n = len(pairs)
     right = [c > r for c, r in zip(rewards[:n], rewards[n:])]
     shorter = [ok for ok, p in zip(right, pairs) if len(p.chosen) < len(p.rejected)]
+    longer = [ok for ok, p in zip(right, pairs) if len(p.chosen) >= len(p.rejected)]
     by_source: dict[str, list[bool]] = {}
     for ok, p in zip(right, pairs):
         by_source.setdefault(p.source, []).append(ok)
-    return {"all": sum(right) / n, "chosen_shorter": sum(shorter) / max(len(shorter), 1), "pairs": n,
+    on_shorter, on_longer = sum(shorter) / max(len(shorter), 1), sum(longer) / max(len(longer), 1)
+    return {"all": sum(right) / n, "chosen_shorter": on_shorter, "chosen_longer": on_longer,
+            "balanced": (on_shorter + on_longer) / 2, "pairs": n, "chosen_shorter_pairs": len(shorter),
             **{f"source:{k}": sum(v) / len(v) for k, v in sorted(by_source.items())}}
 
 
@@ -76,8 +80,10 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
 
 
 def trained_minutes(spec: str, rows: list[dict]) -> float:
-    """Training minutes of a model the table's rows trained: an ensemble's is the sum of its members'."""
+    """Training minutes of a model the table's rows trained: an ensemble's is the sum of its
+    members' (baselines such as ``relevance`` train nothing)."""
     members = [name for name, _ in parse_ensemble_spec(spec)] if spec.startswith(PREFIX) else [spec]
+    members = [m for m in members if m not in UNTRAINED and not m.startswith("relevance:")]
     minutes = {str(Path(r["config"].get("out", ""))): r["train_minutes"] for r in rows}
     missing = [m for m in members if str(Path(m)) not in minutes]
     if missing:
@@ -90,12 +96,15 @@ def markdown(rows: list[dict]) -> str:
     lines = ["# Reward-model ablation (rewardkit's CPU recipe, issue 13)", "",
              "Chosen on the development split (carved by prompt from the training pool); rb-open is the report. "
              "Random on rb-open: Chat 49.7, Chat Hard 46.5, Safety 44.7, Reasoning 49.4 (score 47.6).", "",
-             "| lever | dev acc | dev acc, chosen shorter | rb-open | " + " | ".join(SECTIONS) +
+             "Dev balanced is the mean of the dev accuracies on pairs whose chosen answer is longer and shorter: a "
+             "model that learned \"longer wins\" gains nothing there, so it is what levers are chosen on.", "",
+             "| lever | dev acc | dev acc, chosen shorter | dev balanced | rb-open | " + " | ".join(SECTIONS) +
              " | rb-open acc, chosen longer / shorter | train min | notes |",
-             "|---|---:|---:|---:|" + "---:|" * len(SECTIONS) + "---:|---:|---|"]
+             "|---|---:|---:|---:|---:|" + "---:|" * len(SECTIONS) + "---:|---:|---|"]
     for r in rows:
         lb = r.get("length_bias") or {}
-        lines.append(f"| {r['name']} | {pct(r['dev'].get('all'))} | {pct(r['dev'].get('chosen_shorter'))} | {pct(r['score'])} | "
+        lines.append(f"| {r['name']} | {pct(r['dev'].get('all'))} | {pct(r['dev'].get('chosen_shorter'))} | "
+                     f"{pct(r['dev'].get('balanced'))} | {pct(r['score'])} | "
                      + " | ".join(pct(r["sections"].get(s)) for s in SECTIONS)
                      + f" | {pct(lb.get('chosen_longer'))} / {pct(lb.get('chosen_shorter'))} | {r['train_minutes']:.1f} | {r.get('notes', '')} |")
     return "\n".join(lines) + "\n"
