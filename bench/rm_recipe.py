@@ -36,13 +36,12 @@ from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.evaluate.runner import EvalOptions, run_evaluation  # noqa: E402
 from rewardkit.models.ensemble import PREFIX, parse_ensemble_spec  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
-from rewardkit.models.registry import load_scorer  # noqa: E402
+from rewardkit.models.registry import is_baseline, load_scorer  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
 
 TABLE = RESULTS / "rm_ablation.json"
 SECTIONS = ("Chat", "Chat Hard", "Safety", "Reasoning")
-UNTRAINED = ("length", "shortest", "random", "relevance")  # scorers with no training minutes
 
 
 def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
@@ -83,7 +82,7 @@ def trained_minutes(spec: str, rows: list[dict]) -> float:
     """Training minutes of a model the table's rows trained: an ensemble's is the sum of its
     members' (baselines such as ``relevance`` train nothing)."""
     members = [name for name, _ in parse_ensemble_spec(spec)] if spec.startswith(PREFIX) else [spec]
-    members = [m for m in members if m not in UNTRAINED and not m.startswith("relevance:")]
+    members = [m for m in members if not is_baseline(m)]
     minutes = {str(Path(r["config"].get("out", ""))): r["train_minutes"] for r in rows}
     missing = [m for m in members if str(Path(m)) not in minutes]
     if missing:

@@ -33,3 +33,19 @@ def progress_for(description: str, *, total: int | None = None, enabled: bool = 
     ) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+def rescaled(on_batch: Callable[[int], None] | None, work: int, shown: int) -> Callable[[int], None]:
+    """``advance(n)`` over `work` units that reports to `on_batch` in `shown` units (whole ones,
+    rounded down, so the reports add up to `shown` exactly when all the work is done): an
+    ensemble's k passes over n conversations, or the distinct texts behind n conversations."""
+    done = [0, 0]  # work units done, shown units reported
+
+    def advance(n: int) -> None:
+        done[0] += n
+        step = done[0] * shown // max(work, 1) - done[1]
+        if step and on_batch is not None:
+            done[1] += step
+            on_batch(step)
+
+    return advance

@@ -4,9 +4,11 @@ encoder's own mean-pooled vectors; the last user turn is the instruction; order-
 import pytest
 import torch
 
+from rewardkit.console import rescaled
 from rewardkit.data.schema import Message
+from rewardkit.errors import RewardkitError
 from rewardkit.models.ensemble import EnsembleScorer
-from rewardkit.models.registry import load_scorer
+from rewardkit.models.registry import is_baseline, load_scorer
 from rewardkit.models.relevance import MAX_LENGTH, RelevanceScorer, instruction
 
 PROMPT = [Message("user", "write a poem about the sea"), Message("assistant", "ok"), Message("user", "now about rivers")]
@@ -62,3 +64,37 @@ def test_ensemble_member(tiny_bert):
     mixed = load_scorer(f"ensemble:length,relevance:{tiny_bert}@2")
     assert isinstance(mixed, EnsembleScorer)
     assert mixed.score(convs) == pytest.approx([(len(r) + 2 * v) / 3 for (_, r), v in zip(convs, rel)], abs=1e-5)
+
+
+@pytest.mark.parametrize("spec", ["relevance:", "relevance: ", "relevancex"])
+def test_bad_specs_are_refused(spec):
+    with pytest.raises(RewardkitError, match="bad relevance spec"):
+        RelevanceScorer.load(spec)
+
+
+def test_score_names_a_missing_encoder(tmp_path, capsys):
+    from rewardkit.cli.main import main
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "q", "chosen": "a", "rejected": "b"}\n')
+    assert main(["score", "--model", "relevance:" + str(tmp_path / "none"), "--data", str(data), "--out", str(tmp_path / "s.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "no such model folder" in err and "Traceback" not in err and not (tmp_path / "s.jsonl").exists()
+
+
+def test_baselines_are_named():
+    assert all(map(is_baseline, ["length", "shortest", "random", "random:3", "relevance", "relevance:runs/enc"]))
+    assert not any(map(is_baseline, ["minilm", "runs/rm", "relevant", "ensemble:length,random"]))
+
+
+@pytest.mark.parametrize("work, shown, steps, reports", [
+    (6, 3, [1] * 6, [1, 1, 1]),       # an ensemble of 2 members over 3 conversations
+    (3, 4, [1, 1, 1], [1, 1, 2]),     # 3 distinct texts behind 4 conversations: 4/3, 8/3, 12/3 rounded down
+    (5, 5, [2, 3], [2, 3]),
+])
+def test_rescaled_progress_by_hand(work, shown, steps, reports):
+    seen: list[int] = []
+    advance = rescaled(seen.append, work, shown)
+    for n in steps:
+        advance(n)
+    assert seen == reports and sum(seen) == shown

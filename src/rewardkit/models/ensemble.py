@@ -18,6 +18,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rewardkit.console import rescaled
 from rewardkit.errors import RewardkitError
 from rewardkit.models.protocols import Conversation, RewardScorer
 
@@ -71,16 +72,8 @@ class EnsembleScorer:
 
     def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
         out = [0.0] * len(conversations)
-        k = len(self.members)
-        done = [0, 0]  # conversations scored by all members together, conversations reported
-
-        def advance(n: int) -> None:  # members report in turn; the caller sees one pass over the conversations
-            done[0] += n
-            step = done[0] // k - done[1]
-            if step and on_batch is not None:
-                done[1] += step
-                on_batch(step)
-
+        # members report in turn; the caller sees one pass over the conversations
+        advance = rescaled(on_batch, len(self.members) * len(conversations), len(conversations))
         for member, weight in self.members:
             if "on_batch" in inspect.signature(member.score).parameters:
                 rewards = member.score(conversations, on_batch=advance)

@@ -29,6 +29,12 @@ MODEL_OPTIONS = frozenset({"batch_size", "bf16", "max_length", "normalize", "dev
 BACKBONE_OPTIONS = frozenset({"batch_size", "bf16", "device", "attn_implementation", "trust_remote_code", "dtype", "device_map"})
 
 
+def is_baseline(spec: str) -> bool:
+    """Whether `spec` names a scorer that nothing trained (``length``, ``shortest``,
+    ``random[:SEED]``, ``relevance[:ENCODER]``)."""
+    return spec in BASELINES or spec == "relevance" or spec.startswith(("random:", "relevance:"))
+
+
 def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
     """A `RewardScorer` for a name, folder or hub id; keyword arguments go to the classifier
     scorer (`MODEL_OPTIONS`), and baselines ignore them."""

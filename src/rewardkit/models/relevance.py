@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rewardkit.console import rescaled
 from rewardkit.data.chat import Encoded
+from rewardkit.errors import RewardkitError
 from rewardkit.models.protocols import Conversation
 
 PREFIX = "relevance"
@@ -46,13 +48,15 @@ class RelevanceScorer:
 
     @classmethod
     def load(cls, spec: str = PREFIX, **kwargs: Any) -> "RelevanceScorer":
-        """``relevance`` or ``relevance:ENCODER``; loading options (dtype, bf16, device, batch_size)
-        go to the encoder, and options that only a reward model has are ignored."""
+        """``relevance`` or ``relevance:ENCODER``; loading options (`BACKBONE_OPTIONS`: dtype, bf16,
+        device, batch_size...) go to the encoder, and options that only a reward model has are ignored."""
         from rewardkit.models.classifier import ClassifierScorer
+        from rewardkit.models.registry import BACKBONE_OPTIONS
 
-        _, _, encoder = spec.partition(":")
-        kwargs = {k: v for k, v in kwargs.items() if k in {"batch_size", "bf16", "device", "dtype", "attn_implementation", "trust_remote_code"}
-                  and v is not None}
+        name, colon, encoder = spec.partition(":")
+        if name != PREFIX or (colon and not encoder.strip()):
+            raise RewardkitError(f"bad relevance spec {spec!r}; use relevance (MiniLM) or relevance:ENCODER (a folder or hub id)")
+        kwargs = {k: v for k, v in kwargs.items() if k in BACKBONE_OPTIONS and v is not None}
         backbone = ClassifierScorer.load(encoder or DEFAULT_ENCODER, allow_untrained_head=True, normalize=False, max_length=MAX_LENGTH,
                                          **kwargs)
         return cls(backbone, name=spec)
@@ -83,14 +87,6 @@ class RelevanceScorer:
             pairs.append((texts.setdefault(instruction(prompt), len(texts)), texts.setdefault(response, len(texts))))
         if not pairs:
             return []
-        done = [0, 0]
-
-        def advance(n: int) -> None:  # distinct texts run; the caller sees progress over conversations
-            done[0] += n
-            step = done[0] * len(conversations) // len(texts) - done[1]
-            if step and on_batch is not None:
-                done[1] += step
-                on_batch(step)
-
-        emb = self.embed_texts(list(texts), advance)
+        # distinct texts are run; the caller sees progress over conversations
+        emb = self.embed_texts(list(texts), rescaled(on_batch, len(texts), len(conversations)))
         return [float(emb[i] @ emb[j]) for i, j in pairs]
