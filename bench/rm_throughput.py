@@ -5,9 +5,10 @@
     get the same ids), batch size, steps, learning rate and precision; TRL's activation
     checkpointing (on by default) is turned off so both do the same compute. Tokens/s counts
     real (non-pad) tokens. Both models' held-out accuracy is shown.
-(b) scoring: `ClassifierScorer` (length-sorted batches of 32, inference_mode, fp32 and bf16) vs a
-    reward-bench-style transformers text-classification pipeline (batch 8, unsorted, fp32) on
-    the same model and the first 256 rb-open pairs (512 conversations).
+(b) scoring: `ClassifierScorer` (length-sorted batches of 32, inference_mode; fp32, bf16 autocast
+    over fp32 weights, and bf16 weights, each with how often it orders a pair as the fp32
+    pipeline does) vs a reward-bench-style transformers text-classification pipeline (batch 8,
+    unsorted, fp32) on the same model and the first 256 rb-open pairs (512 conversations).
 (c) achieved fraction of the measured matmul ceiling for each.
 
     python bench/rm_throughput.py [--steps 40] [--batch 16] [--skip-train]
@@ -16,6 +17,8 @@
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import sys
 import time
 from pathlib import Path
@@ -24,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
-from common import RB_OPEN, require_shared, sample_evenly, write_result  # noqa: E402
+from common import RB_OPEN, RESULTS, require_shared, sample_evenly, write_result  # noqa: E402
 from flops import forward_flops, matmul_ceiling  # noqa: E402
 
 from rewardkit.data.chat import ChatFormatter, plain_prompt_text, plain_response_text  # noqa: E402
@@ -108,13 +111,20 @@ def bench_scoring(ceilings: dict[str, float], n_pairs: int) -> dict:
         seconds = time.perf_counter() - start
     pipe_scores = [o["score"] for o in out]
     results["pipeline-b8-fp32"] = {"seconds": seconds}
-    for name, bf16 in (("rewardkit-b32-fp32", False), ("rewardkit-b32-bf16", True)):
-        scorer = ClassifierScorer(model, tok, name="minilm", batch_size=32, bf16=bf16, max_length=512)
+    n = len(pairs)
+    pipe_order = [c > r for c, r in zip(pipe_scores[:n], pipe_scores[n:])]
+    bf16_model = copy.deepcopy(model).to(torch.bfloat16)
+    # fp32 weights, fp32 or bf16 autocast (`--dtype auto` on a bf16 CPU), then bf16 weights (`--dtype bfloat16`)
+    for name, weights, bf16 in (("rewardkit-b32-fp32", model, False), ("rewardkit-b32-bf16", model, True),
+                                ("rewardkit-b32-bf16-weights", bf16_model, False)):
+        scorer = ClassifierScorer(weights, tok, name="minilm", batch_size=32, bf16=bf16, max_length=512)
         scorer.score(convs[:32])  # warm-up
         start = time.perf_counter()
         scores = scorer.score(convs)
+        order = [c > r for c, r in zip(scores[:n], scores[n:])]
         results[name] = {"seconds": time.perf_counter() - start,
-                         "max_abs_diff_vs_pipeline": max(abs(a - b) for a, b in zip(scores, pipe_scores))}
+                         "max_abs_diff_vs_pipeline": max(abs(a - b) for a, b in zip(scores, pipe_scores)),
+                         "pair_order_agreement_vs_pipeline": sum(a == b for a, b in zip(order, pipe_order)) / n}
     base = results["pipeline-b8-fp32"]["seconds"]
     for name, r in results.items():
         r["tokens_per_s"] = tokens / r["seconds"]
@@ -141,6 +151,10 @@ def main() -> None:
     result["scoring"] = bench_scoring(ceilings, args.score_pairs)
     if not args.skip_train:
         result["training"] = bench_training(args, Path(args.work), ceilings)
+    elif (RESULTS / "rm_throughput.json").exists():  # keep the last training measurement
+        previous = json.loads((RESULTS / "rm_throughput.json").read_text())
+        if "training" in previous:
+            result["training"] = previous["training"]
     path = write_result("rm_throughput", result)
 
     print(f"matmul ceiling: fp32 {ceilings['fp32']:.0f} GFLOP/s, bf16 {ceilings['bf16']:.0f} GFLOP/s")

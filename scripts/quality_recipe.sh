@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# rewardkit's CPU reward-model recipe (issue 13), from the raw pool in ../shared/data to an
+# rb-open report, in one command:
+#
+#   bash scripts/quality_recipe.sh [TRAIN_CONFIG] [OUT]
+#
+# TRAIN_CONFIG defaults to configs/rm-quality.yaml, OUT to runs/quality. Steps (each skipped when
+# its output exists, so a rerun after a stop goes on where it stopped; delete OUT to start over):
+#   1. synthetic families  (rewardkit data synth, 3,000 pairs, seed 0)
+#   2. curation            (configs/rm-quality-curate.yaml: decontaminate, dedup, select, balance,
+#                           neighbour-instruction pairs)
+#   3. development split   (5% of the curated prompts, stratified by source)
+#   4. training            (TRAIN_CONFIG; `train rm` itself resumes an interrupted run)
+#   5. evaluation on rb-open, with the baselines
+# Measured times on the 2-core CPU are in the README ("Reproduce the quality recipe").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONFIG=${1:-configs/rm-quality.yaml}
+OUT=${2:-runs/quality}
+RK=(.venv/bin/rewardkit)
+RB_OPEN=../shared/data/eval/rb-open.jsonl
+
+if [ ! -f "$RB_OPEN" ]; then
+  echo "quality_recipe: $RB_OPEN is missing (the recipe reads its raw pool and benchmark from ../shared/data)" >&2
+  exit 2
+fi
+if [ ! -f "$OUT/synth/train.jsonl" ]; then
+  "${RK[@]}" data synth --out "$OUT/synth" --n 3000 --seed 0
+fi
+if [ ! -f "$OUT/curated/curated.jsonl" ]; then
+  # the curation config names its synthetic source as runs/quality/synth/train.jsonl
+  if [ "$OUT" != runs/quality ]; then
+    sed "s#runs/quality/synth/train.jsonl#$OUT/synth/train.jsonl#" configs/rm-quality-curate.yaml > "$OUT/curate.yaml"
+    CURATE="$OUT/curate.yaml"
+  else
+    CURATE=configs/rm-quality-curate.yaml
+  fi
+  "${RK[@]}" curate "$CURATE" --out "$OUT/curated"
+fi
+if [ ! -f "$OUT/split/train.jsonl" ]; then
+  "${RK[@]}" data split --data "$OUT/curated/curated.jsonl" --out "$OUT/split" --dev 0.05
+fi
+NAME=$(basename "$CONFIG" .yaml)
+"${RK[@]}" train rm --config "$CONFIG" --data "$OUT/split/train.jsonl" --eval-data "$OUT/split/dev.jsonl" --out "$OUT/$NAME"
+"${RK[@]}" eval --model "$OUT/$NAME" --data "$RB_OPEN" --out "$OUT/$NAME-eval"
