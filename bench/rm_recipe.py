@@ -79,14 +79,21 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
 
 
 def trained_minutes(spec: str, rows: list[dict]) -> float:
-    """Training minutes of a model the table's rows trained: an ensemble's is the sum of its
-    members' (baselines such as ``relevance`` train nothing)."""
+    """Training minutes of a model the table's rows trained, or else of a `train rm` folder (its
+    manifest's ``train_seconds``, e.g. scripts/quality_recipe.sh's model): an ensemble's is the
+    sum of its members' (baselines such as ``relevance`` train nothing)."""
     members = [name for name, _ in parse_ensemble_spec(spec)] if spec.startswith(PREFIX) else [spec]
     members = [m for m in members if not is_baseline(m)]
     minutes = {str(Path(r["config"].get("out", ""))): r["train_minutes"] for r in rows}
+    for m in members:
+        manifest = Path(m) / "manifest.json"
+        if str(Path(m)) not in minutes and manifest.is_file():
+            seconds = (json.loads(manifest.read_text()).get("result") or {}).get("train_seconds")
+            if seconds is not None:
+                minutes[str(Path(m))] = seconds / 60
     missing = [m for m in members if str(Path(m)) not in minutes]
     if missing:
-        raise SystemExit(f"no row of {TABLE} trained {', '.join(missing)}: its training minutes are unknown")
+        raise SystemExit(f"no row of {TABLE} trained {', '.join(missing)}, and no training manifest says how long it took")
     return sum(minutes[str(Path(m))] for m in members)
 
 
