@@ -2,25 +2,34 @@
 # rewardkit's CPU reward-model recipe (issue 13), from the raw pool in ../shared/data to an
 # rb-open report, in one command:
 #
-#   bash scripts/quality_recipe.sh [TRAIN_CONFIG] [OUT]
+#   bash scripts/quality_recipe.sh [TRAIN_CONFIG]
 #
-# TRAIN_CONFIG defaults to configs/rm-quality.yaml, OUT to runs/quality. Steps (each skipped when
-# its output exists, so a rerun after a stop goes on where it stopped; delete OUT to start over):
+# TRAIN_CONFIG defaults to configs/rm-quality.yaml. Everything goes under runs/quality (the path
+# configs/rm-quality-curate.yaml reads the synthetic families from). Steps, each skipped when its
+# output exists, so a rerun after a stop goes on where it stopped (delete runs/quality to start
+# over):
 #   1. synthetic families  (rewardkit data synth, 3,000 pairs, seed 0)
 #   2. curation            (configs/rm-quality-curate.yaml: decontaminate, dedup, select, balance,
 #                           neighbour-instruction pairs)
 #   3. development split   (5% of the curated prompts, stratified by source)
-#   4. training            (TRAIN_CONFIG; `train rm` itself resumes an interrupted run)
-#   5. evaluation on rb-open, with the baselines
-# Measured times on the 2-core CPU are in the README ("Reproduce the quality recipe").
+#   4. training            (TRAIN_CONFIG into runs/quality/NAME; `train rm` reuses a finished run
+#                           with the same settings and resumes an interrupted one)
+#   5. evaluation on rb-open, with the baselines, into runs/quality/NAME-eval
+# Measured times on the 2-core CPU are in the README ("The quality recipe").
+# REWARDKIT_RECIPE_DRY_RUN=1 prints the commands instead of running them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONFIG=${1:-configs/rm-quality.yaml}
-OUT=${2:-runs/quality}
-RK=(.venv/bin/rewardkit)
+OUT=runs/quality
 RB_OPEN=../shared/data/eval/rb-open.jsonl
+RK=(.venv/bin/rewardkit)
+if [ -n "${REWARDKIT_RECIPE_DRY_RUN:-}" ]; then RK=(echo rewardkit); fi
 
+if [ ! -f "$CONFIG" ]; then
+  echo "quality_recipe: no training config at $CONFIG (give a YAML file such as configs/rm-quality.yaml)" >&2
+  exit 2
+fi
 if [ ! -f "$RB_OPEN" ]; then
   echo "quality_recipe: $RB_OPEN is missing (the recipe reads its raw pool and benchmark from ../shared/data)" >&2
   exit 2
@@ -29,14 +38,7 @@ if [ ! -f "$OUT/synth/train.jsonl" ]; then
   "${RK[@]}" data synth --out "$OUT/synth" --n 3000 --seed 0
 fi
 if [ ! -f "$OUT/curated/curated.jsonl" ]; then
-  # the curation config names its synthetic source as runs/quality/synth/train.jsonl
-  if [ "$OUT" != runs/quality ]; then
-    sed "s#runs/quality/synth/train.jsonl#$OUT/synth/train.jsonl#" configs/rm-quality-curate.yaml > "$OUT/curate.yaml"
-    CURATE="$OUT/curate.yaml"
-  else
-    CURATE=configs/rm-quality-curate.yaml
-  fi
-  "${RK[@]}" curate "$CURATE" --out "$OUT/curated"
+  "${RK[@]}" curate configs/rm-quality-curate.yaml --out "$OUT/curated"
 fi
 if [ ! -f "$OUT/split/train.jsonl" ]; then
   "${RK[@]}" data split --data "$OUT/curated/curated.jsonl" --out "$OUT/split" --dev 0.05
