@@ -58,3 +58,48 @@ def test_cli_records_the_precision_it_scored_in(tiny_bert, synth_dir, tmp_path):
     result = json.loads((ev / "results.json").read_text())
     assert result["loading"]["dtype"] == "auto" and result["loading"]["autocast_bf16"] == bf16_supported("cpu")
     assert main(["score", "--model", tiny_bert, "--data", str(synth_dir / "test.jsonl"), "--out", str(out), "--dtype", "fp8"]) == 2
+
+
+class _WeightCasts:
+    """Counts fp32 -> bf16 casts of weight matrices (what autocast converts for a linear layer)."""
+
+    def __init__(self) -> None:
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        counter = self
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                dtype = args[1] if func is torch.ops.aten.to.dtype else kwargs.get("dtype")
+                if func in (torch.ops.aten.to.dtype, torch.ops.aten._to_copy.default) and dtype is torch.bfloat16 \
+                        and args[0].dtype is torch.float32 and args[0].requires_grad and args[0].dim() == 2:
+                    counter.n += 1  # a weight matrix (activations do not require grad under no_grad)
+                return func(*args, **kwargs)
+
+        self.n = 0
+        self.mode = Mode()
+
+
+@pytest.mark.parametrize("max_params, casts_per", [(10**9, "call"), (0, "batch")])
+def test_bf16_scoring_casts_the_weights_once_per_call(tiny_bert, monkeypatch, max_params, casts_per):
+    """Autocast keeps its bf16 weight copies until the outermost region ends: the scorer opens one
+    region around all its batches (same scores, the casts done once), except for models above the
+    size where keeping the copies would cost too much memory."""
+    from rewardkit.data.schema import Message
+    from rewardkit.models import loading
+
+    monkeypatch.setattr(loading, "CAST_ONCE_MAX_PARAMS", max_params)
+    scorer = load_scorer(tiny_bert, bf16=True, batch_size=2, allow_untrained_head=True)
+    convs = [([Message("user", f"question {i}")], "answer " * (i + 1)) for i in range(6)]  # 3 batches of 2
+    one_batch = _WeightCasts()
+    with one_batch.mode:
+        scorer.score(convs[:1])
+    assert one_batch.n >= 12  # 2 layers x 6 weight matrices, at least
+    counter = _WeightCasts()
+    with counter.mode:
+        rewards = scorer.score(convs)
+    assert counter.n == (one_batch.n if casts_per == "call" else 3 * one_batch.n)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=False):
+        per_batch = [scorer.score([c])[0] for c in convs]  # one call per conversation: a region each
+    assert rewards == pytest.approx(per_batch, abs=0)

@@ -2,8 +2,8 @@
 scalar head, and score conversations with it fast and batch-invariantly.
 
 Scoring sorts conversations by length and pads only within a batch of similar lengths (a
-reward-bench-style pipeline pads arbitrary neighbours together), runs under
-``torch.inference_mode`` and, when asked, bf16 autocast. Results come back in input order and do
+reward-bench-style pipeline pads arbitrary neighbours together), runs under ``torch.no_grad``
+and, when asked, bf16 autocast with the weights cast once per call (`cast_once`). Results come back in input order and do
 not depend on batch size or order: padding is masked, and the pooled token of a decoder is its
 last real token (right padding, explicit pad token).
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
 from rewardkit.errors import RewardkitError
 from rewardkit.embedded import resolve
-from rewardkit.models.loading import LoadOptions, bf16_supported, default_device, drop_gguf_marker  # noqa: F401 - re-exported
+from rewardkit.models.loading import LoadOptions, bf16_supported, cast_once, default_device, drop_gguf_marker  # noqa: F401 - re-exported
 from rewardkit.models.protocols import Conversation
 
 if TYPE_CHECKING:
@@ -205,12 +205,13 @@ class ClassifierScorer:
                       max_batch_tokens: int | None = None) -> list[float]:
         """Rewards of encoded sequences, in their order (batched by `batches`)."""
         rewards = [0.0] * len(encoded)
-        for idx in self.batches(encoded, max_batch_tokens):
-            values = self._forward([encoded[i] for i in idx])
-            for i, v in zip(idx, values):
-                rewards[i] = v
-            if on_batch:
-                on_batch(len(idx))
+        with cast_once(self.model, self.device, self.bf16):
+            for idx in self.batches(encoded, max_batch_tokens):
+                values = self._forward([encoded[i] for i in idx])
+                for i, v in zip(idx, values):
+                    rewards[i] = v
+                if on_batch:
+                    on_batch(len(idx))
         if self.normalization:
             mean, std = self.normalization["mean"], self.normalization["std"]
             rewards = [(r - mean) / std for r in rewards]
@@ -228,10 +229,17 @@ class ClassifierScorer:
             pooling = "last" if self.is_decoder else "mean"
         if pooling not in POOLINGS:
             raise RewardkitError(f"unknown pooling {pooling!r}; known: auto, {', '.join(POOLINGS)}")
+        with cast_once(self.model, self.device, self.bf16):
+            out = self._embed(encoded, pooling, on_batch)
+        return out if out is not None else torch.zeros(0, int(self.model.config.hidden_size))
+
+    def _embed(self, encoded: Sequence[Encoded], pooling: str, on_batch: Callable[[int], None] | None) -> "torch.Tensor | None":
+        import torch
+
         out: torch.Tensor | None = None
         for idx in self.batches(encoded, self.max_batch_tokens):
             inputs = self._inputs([encoded[i] for i in idx])
-            with torch.inference_mode(), self._autocast():
+            with torch.no_grad(), self._autocast():  # not inference_mode: see cast_once
                 hidden = self.model.base_model(**inputs).last_hidden_state.float()  # the scalar head is not needed
             mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             if pooling == "mean":
@@ -245,7 +253,7 @@ class ClassifierScorer:
             out[torch.tensor(idx)] = pooled.cpu()
             if on_batch:
                 on_batch(len(idx))
-        return out if out is not None else torch.zeros(0, int(self.model.config.hidden_size))
+        return out
 
     def _inputs(self, batch: list[Encoded]) -> dict[str, Any]:
         types = [e.token_type_ids for e in batch] if batch[0].token_type_ids is not None else None
@@ -261,6 +269,6 @@ class ClassifierScorer:
         import torch
 
         inputs = self._inputs(batch)
-        with torch.inference_mode(), self._autocast():
+        with torch.no_grad(), self._autocast():  # not inference_mode: see cast_once
             logits = self.model(**inputs).logits
         return logits[:, 0].float().tolist()

@@ -19,6 +19,7 @@ GPU ``auto`` (bf16 checkpoints stay bf16) is what makes it fit.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -105,6 +106,30 @@ class LoadOptions:
         weights = self.weights_dtype(device)
         return {**asdict(self), "device": device, "weights_dtype": weights if isinstance(weights, str) else str(weights).removeprefix("torch."),
                 "autocast_bf16": self.autocast(device)}
+
+
+# Up to this size a model's bf16 weight copies are kept for a whole call (`cast_once`): 2 GB at most.
+CAST_ONCE_MAX_PARAMS = 1_000_000_000
+
+
+def cast_once(model: Any, device: str, bf16: bool) -> AbstractContextManager:
+    """``torch.no_grad`` and one bf16 autocast region around a whole scoring or judging call.
+
+    Autocast casts an fp32 weight to bf16 where a matmul first uses it and keeps the copy until
+    the outermost autocast region ends, but only outside ``torch.inference_mode`` (under it
+    nothing is kept): a region per batch, or inference mode, casts every weight again for every
+    batch. Forward passes inside this region (their own per-batch regions nest in it) run under
+    ``no_grad`` instead, so the weights are cast once per call, and the results are the same
+    bits. The copies cost 2 bytes a parameter while the call runs, so a model over
+    `CAST_ONCE_MAX_PARAMS` keeps casting per batch, as does a run without autocast (``torch.no_grad`` alone then)."""
+    import torch
+
+    if not bf16 or sum(p.numel() for p in model.parameters()) > CAST_ONCE_MAX_PARAMS:
+        return torch.no_grad()
+    stack = ExitStack()
+    stack.enter_context(torch.no_grad())
+    stack.enter_context(torch.autocast(device.split(":")[0], dtype=torch.bfloat16))
+    return stack
 
 
 def drop_gguf_marker(model: Any) -> None:

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
 from rewardkit.errors import MissingPackageError, RewardkitError
+from rewardkit.models.loading import cast_once
 
 Chat = list[dict[str, str]]
 Progress = Callable[[int], None] | None
@@ -148,16 +149,17 @@ class TransformersBackend:
     def generate(self, chats: Sequence[Chat], max_new_tokens: int, on_done: Progress = None) -> list[str]:
         inputs = [self._fit(self.encode(self.render(c)), max_new_tokens) for c in chats]
         out: list[str] = [""] * len(inputs)
-        for idx, ids, mask in self._batches(inputs):
-            with self._torch.inference_mode(), self._autocast():
-                generated = self.model.generate(
-                    input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
-                    temperature=None, top_p=None, top_k=None, pad_token_id=self.pad_id,
-                )
-            for row, i in enumerate(idx):
-                out[i] = self.tokenizer.decode(generated[row, ids.shape[1]:], skip_special_tokens=True)
-            if on_done:
-                on_done(len(idx))
+        with cast_once(self.model, self.device, self.bf16):  # the weights cast to bf16 once per call
+            for idx, ids, mask in self._batches(inputs):
+                with self._torch.no_grad(), self._autocast():  # not inference_mode: see cast_once
+                    generated = self.model.generate(
+                        input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
+                        temperature=None, top_p=None, top_k=None, pad_token_id=self.pad_id,
+                    )
+                for row, i in enumerate(idx):
+                    out[i] = self.tokenizer.decode(generated[row, ids.shape[1]:], skip_special_tokens=True)
+                if on_done:
+                    on_done(len(idx))
         return out
 
     def sample(self, chats: Sequence[Chat], max_new_tokens: int, n: int, temperature: float, seed: int = 0,
@@ -167,19 +169,20 @@ class TransformersBackend:
         seeded from `seed`, so a rerun of the same chats gives the same answers."""
         inputs = [self._fit(self.encode(self.render(c)), max_new_tokens) for c in chats]
         out: list[list[str]] = [[] for _ in inputs]
-        for idx, ids, mask in self._batches(inputs):
-            self._torch.manual_seed(seed)
-            with self._torch.inference_mode(), self._autocast():
-                cache = self.shared_prefill(ids, mask, n)
-                generated = self.model.generate(
-                    input_ids=ids.repeat_interleave(n, 0), attention_mask=mask.repeat_interleave(n, 0), past_key_values=cache,
-                    max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature, top_p=None, top_k=None,
-                    pad_token_id=self.pad_id,
-                )
-            for row, i in enumerate(idx):
-                out[i] = [self.tokenizer.decode(generated[row * n + j, ids.shape[1]:], skip_special_tokens=True) for j in range(n)]
-            if on_done:
-                on_done(len(idx))
+        with cast_once(self.model, self.device, self.bf16):  # the weights cast to bf16 once per call
+            for idx, ids, mask in self._batches(inputs):
+                self._torch.manual_seed(seed)
+                with self._torch.no_grad(), self._autocast():  # not inference_mode: see cast_once
+                    cache = self.shared_prefill(ids, mask, n)
+                    generated = self.model.generate(
+                        input_ids=ids.repeat_interleave(n, 0), attention_mask=mask.repeat_interleave(n, 0), past_key_values=cache,
+                        max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature, top_p=None, top_k=None,
+                        pad_token_id=self.pad_id,
+                    )
+                for row, i in enumerate(idx):
+                    out[i] = [self.tokenizer.decode(generated[row * n + j, ids.shape[1]:], skip_special_tokens=True) for j in range(n)]
+                if on_done:
+                    on_done(len(idx))
         return out
 
     def shared_prefill(self, ids: Any, mask: Any, n: int) -> Any:
@@ -206,15 +209,16 @@ class TransformersBackend:
             inputs.append(self._fit(context, 0))
             targets.append((a, b))
         out: list[tuple[float, float] | None] = [None] * len(inputs)
-        for idx, ids, mask in self._batches(inputs):
-            with self._torch.inference_mode(), self._autocast():
-                logits = self.model(input_ids=ids, attention_mask=mask, logits_to_keep=1).logits[:, -1, :].float()
-            logprobs = self._torch.log_softmax(logits, dim=-1)
-            for row, i in enumerate(idx):
-                a, b = targets[i]
-                out[i] = (math.exp(logprobs[row, a].item()), math.exp(logprobs[row, b].item()))
-            if on_done:
-                on_done(len(idx))
+        with cast_once(self.model, self.device, self.bf16):  # the weights cast to bf16 once per call
+            for idx, ids, mask in self._batches(inputs):
+                with self._torch.no_grad(), self._autocast():  # not inference_mode: see cast_once
+                    logits = self.model(input_ids=ids, attention_mask=mask, logits_to_keep=1).logits[:, -1, :].float()
+                logprobs = self._torch.log_softmax(logits, dim=-1)
+                for row, i in enumerate(idx):
+                    a, b = targets[i]
+                    out[i] = (math.exp(logprobs[row, a].item()), math.exp(logprobs[row, b].item()))
+                if on_done:
+                    on_done(len(idx))
         return out
 
 
