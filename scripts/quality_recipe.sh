@@ -6,8 +6,8 @@
 #
 # TRAIN_CONFIG defaults to configs/rm-quality.yaml. Everything goes under runs/quality (the path
 # configs/rm-quality-curate.yaml reads the synthetic families from). Steps, each skipped when its
-# output exists, so a rerun after a stop goes on where it stopped (delete runs/quality to start
-# over):
+# output exists (the curated data and the split only when they came from the same curation
+# config), so a rerun after a stop goes on where it stopped (delete runs/quality to start over):
 #   1. synthetic families  (rewardkit data synth, 3,000 pairs, seed 0)
 #   2. curation            (configs/rm-quality-curate.yaml: decontaminate, dedup, select, balance,
 #                           neighbour-instruction pairs)
@@ -37,10 +37,18 @@ fi
 if [ ! -f "$OUT/synth/train.jsonl" ]; then
   "${RK[@]}" data synth --out "$OUT/synth" --n 3000 --seed 0
 fi
-if [ ! -f "$OUT/curated/curated.jsonl" ]; then
-  "${RK[@]}" curate configs/rm-quality-curate.yaml --out "$OUT/curated"
+# curated data made from another version of the curation config is made again, and so is the
+# dev split carved from it (config.sha256 records the config the data came from)
+CURATE=configs/rm-quality-curate.yaml
+RESPLIT=
+if [ ! -f "$OUT/curated/curated.jsonl" ] || ! sha256sum --check --status "$OUT/curated/config.sha256" 2>/dev/null; then
+  "${RK[@]}" curate "$CURATE" --out "$OUT/curated"
+  if [ -z "${REWARDKIT_RECIPE_DRY_RUN:-}" ]; then
+    sha256sum "$CURATE" > "$OUT/curated/config.sha256"
+  fi
+  RESPLIT=1
 fi
-if [ ! -f "$OUT/split/train.jsonl" ]; then
+if [ -n "$RESPLIT" ] || [ ! -f "$OUT/split/train.jsonl" ]; then
   "${RK[@]}" data split --data "$OUT/curated/curated.jsonl" --out "$OUT/split" --dev 0.05
 fi
 NAME=$(basename "$CONFIG" .yaml)
