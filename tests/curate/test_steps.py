@@ -39,6 +39,18 @@ def test_dedup_exact_and_near_duplicate_prompts():
     assert len(out) == 6
 
 
+def test_dedup_keeps_the_repeats_a_mixture_weight_asked_for(tmp_path):
+    # a weight of 2 followed by dedup used to remove every repeat as an exact duplicate
+    src = tmp_path / "a.jsonl"
+    write_pairs([pair(1, "q one"), pair(2, "q one"), pair(3, "q three")], str(src))  # 2 duplicates 1
+    weighted = list(read_mixture([Source(str(src), name="A", weight=2.0)], StepReport("mixture"), seed=0))
+    assert [(p.id, p.meta.get("mixture_copy")) for p in weighted] == [
+        ("1", None), ("1~1", 1), ("2", None), ("2~1", 1), ("3", None), ("3~1", 1)]
+    out, report = run(DedupStep(threshold=None), weighted)
+    assert [p.id for p in out] == ["1", "1~1", "3", "3~1"]  # the source's own duplicate goes, with its repeat
+    assert report.removed_by_reason() == {"exact-duplicate": 2}
+
+
 def test_mixture_caps_weights_tags_and_invalid_rows(tmp_path):
     a = tmp_path / "a.jsonl"
     write_pairs([pair(i, f"question {i}") for i in range(10)], str(a))

@@ -1,7 +1,9 @@
 """Deduplication: exact duplicate pairs, and pairs whose prompt nearly duplicates another prompt.
 
 * Exact: two pairs with the same prompt (roles and contents), chosen and rejected; the first is
-  kept. Keys are 16-byte BLAKE2 digests, so memory is bounded by the number of distinct pairs,
+  kept. The repeats a mixture `weight` above 1 makes (``meta.mixture_copy``) are not duplicates
+  of their original: the N-th repeat of a pair is compared with N-th repeats only, so a weight
+  survives deduplication while duplicates within a source are still removed, repeats included. Keys are 16-byte BLAKE2 digests, so memory is bounded by the number of distinct pairs,
   not their text.
 * Near-duplicate prompts: prompts are compared by the Jaccard similarity of their word-shingle
   sets (shingles of `shingle` words over the normalised user turns), estimated with MinHash and
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardkit.curate.mixture import MIXTURE_COPY
 from rewardkit.curate.report import StepReport
 from rewardkit.curate.text import ngrams, prompt_key, user_texts, words
 from rewardkit.data.schema import PreferencePair
@@ -26,7 +29,7 @@ from rewardkit.errors import MissingPackageError
 
 def pair_digest(pair: PreferencePair) -> bytes:
     h = hashlib.blake2b(digest_size=16)
-    for part in (prompt_key(pair), pair.chosen, pair.rejected):
+    for part in (prompt_key(pair), pair.chosen, pair.rejected, str(pair.meta.get(MIXTURE_COPY, 0))):
         h.update(part.encode("utf-8"))
         h.update(b"\x1d")
     return h.digest()

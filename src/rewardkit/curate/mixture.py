@@ -2,7 +2,8 @@
 
 Per source: `weight` samples it (below 1: each pair is kept with that probability; above 1: it is
 repeated floor(weight) times plus once more with the fractional probability, copies getting
-``~N`` id suffixes), then `cap` keeps at most that many pairs, a uniform sample drawn by
+``~N`` id suffixes and ``meta.mixture_copy = N``, which `dedup` reads so that it removes accidental
+duplicates but keeps the repeats a weight asked for), then `cap` keeps at most that many pairs, a uniform sample drawn by
 reservoir sampling (memory: `cap` pairs) and written in file order. Sampling is seeded per
 source, so adding a source does not change the others. Rows that are not valid pairs (empty or
 identical responses) are removed here and counted by reason, never dropped silently.
@@ -38,6 +39,9 @@ class Source:
         return asdict(self)
 
 
+MIXTURE_COPY = "mixture_copy"  # meta field of a weight's repeat: 1, 2, ... (the original has none)
+
+
 def _weighted(pairs: Iterator[PreferencePair], weight: float, rng: random.Random, report: StepReport) -> Iterator[PreferencePair]:
     whole, frac = int(weight), weight - int(weight)
     for pair in pairs:
@@ -48,7 +52,7 @@ def _weighted(pairs: Iterator[PreferencePair], weight: float, rng: random.Random
         yield pair
         for k in range(1, copies):
             report.added += 1
-            yield PreferencePair(**{**_fields(pair), "id": f"{pair.id}~{k}"})
+            yield PreferencePair(**{**_fields(pair), "id": f"{pair.id}~{k}", "meta": {**pair.meta, MIXTURE_COPY: k}})
 
 
 def _fields(pair: PreferencePair) -> dict[str, Any]:
