@@ -10,7 +10,7 @@ import torch
 
 from rewardkit.cli.main import main
 from rewardkit.errors import RewardkitError
-from rewardkit.models.loading import LoadOptions, bf16_supported
+from rewardkit.models.loading import LoadOptions, bf16_supported, head_in_fp32
 from rewardkit.models.registry import load_scorer
 
 
@@ -101,5 +101,24 @@ def test_bf16_scoring_casts_the_weights_once_per_call(tiny_bert, monkeypatch, ma
         rewards = scorer.score(convs)
     assert counter.n == (one_batch.n if casts_per == "call" else 3 * one_batch.n)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=False):
-        per_batch = [scorer.score([c])[0] for c in convs]  # one call per conversation: a region each
+        per_batch = [r for i in (0, 2, 4) for r in scorer.score(convs[i:i + 2])]  # the same batches, a region each
     assert rewards == pytest.approx(per_batch, abs=0)
+
+
+@pytest.mark.parametrize("fixture, head", [("tiny_bert", ["dropout", "classifier", "pooler"]), ("tiny_llama", ["score"])])
+def test_bf16_scoring_keeps_the_reward_head_in_fp32(fixture, head, request):
+    """Under autocast the head's bf16 output rounded every reward to 8 significant bits, so
+    near-identical responses tied (and a tie counts as wrong). The head now runs in fp32: no
+    reward is a bf16 number any more, and they stay close to the fp32 model's."""
+    from rewardkit.data.schema import Message
+
+    model = request.getfixturevalue(fixture)
+    convs = [([Message("user", f"question {i}")], "answer " * (i + 1)) for i in range(8)]
+    autocast = load_scorer(model, bf16=True, allow_untrained_head=True)
+    assert autocast.fp32_head == head and autocast.load_options["fp32_head"] == head
+    rewards = autocast.score(convs)
+    assert all(torch.tensor(r).bfloat16().item() != r for r in rewards)  # before: every one was
+    exact = load_scorer(model, dtype="float32", allow_untrained_head=True)
+    assert exact.fp32_head == []  # nothing to change without autocast
+    assert rewards == pytest.approx(exact.score(convs), abs=0.05)
+    assert head_in_fp32(autocast.model) == []  # once only

@@ -3,8 +3,8 @@ scalar head, and score conversations with it fast and batch-invariantly.
 
 Scoring sorts conversations by length and pads only within a batch of similar lengths (a
 reward-bench-style pipeline pads arbitrary neighbours together), runs under ``torch.no_grad``
-and, when asked, bf16 autocast with the weights cast once per call (`cast_once`). Results come back in input order and do
-not depend on batch size or order: padding is masked, and the pooled token of a decoder is its
+and, when asked, bf16 autocast with the weights cast once per call (`cast_once`) and the reward
+head in fp32 (`head_in_fp32`: bf16 rewards tie). Results come back in input order and do not depend on batch size or order: padding is masked, and the pooled token of a decoder is its
 last real token (right padding, explicit pad token).
 
 A model trained by rewardkit carries its formatting in ``config.json`` under ``rewardkit``
@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
 from rewardkit.errors import RewardkitError
 from rewardkit.embedded import resolve
-from rewardkit.models.loading import LoadOptions, bf16_supported, cast_once, default_device, drop_gguf_marker  # noqa: F401 - re-exported
+from rewardkit.models.loading import (  # noqa: F401 - re-exported
+    LoadOptions,
+    bf16_supported,
+    cast_once,
+    default_device,
+    drop_gguf_marker,
+    head_in_fp32,
+)
 from rewardkit.models.protocols import Conversation
 
 if TYPE_CHECKING:
@@ -128,6 +135,8 @@ class ClassifierScorer:
         self.max_batch_tokens = max_batch_tokens if max_batch_tokens is not None else (
             CPU_BATCH_TOKENS if self.device == "cpu" else None)
         self.bf16 = bf16
+        # under autocast the rewards would be rounded to bf16 and near-identical responses tie
+        self.fp32_head = head_in_fp32(self.model) if bf16 else []
         norm = settings.get("normalization") if normalize else None
         self.normalization: dict[str, float] | None = norm
         self.truncated = 0
@@ -144,7 +153,7 @@ class ClassifierScorer:
         model, tokenizer = load_sequence_classifier(name_or_path, options=options, device=device,
                                                     require_trained_head=not allow_untrained)
         scorer = cls(model, tokenizer, name=name_or_path, device=device, bf16=options.autocast(device), **kwargs)
-        scorer.load_options = options.resolved(scorer.device)
+        scorer.load_options = {**options.resolved(scorer.device), "fp32_head": scorer.fp32_head}
         return scorer
 
     @property
