@@ -122,3 +122,19 @@ def test_bf16_scoring_keeps_the_reward_head_in_fp32(fixture, head, request):
     assert exact.fp32_head == []  # nothing to change without autocast
     assert rewards == pytest.approx(exact.score(convs), abs=0.05)
     assert head_in_fp32(autocast.model) == []  # once only
+
+
+def test_half_precision_weights_get_an_fp32_head(tiny_llama):
+    """bf16 weights (a GPU's --dtype auto for most 8B reward models) rounded rewards the same
+    way: the head is upcast, the rest of the model stays bf16."""
+    from rewardkit.data.schema import Message
+
+    convs = [([Message("user", f"question {i}")], "answer " * (i + 1)) for i in range(8)]
+    scorer = load_scorer(tiny_llama, dtype="bfloat16", allow_untrained_head=True)
+    assert scorer.fp32_head == ["score"] and scorer.model.score.weight.dtype is torch.float32
+    assert scorer.model.model.embed_tokens.weight.dtype is torch.bfloat16
+    rewards = scorer.score(convs)
+    assert all(torch.tensor(r).bfloat16().item() != r for r in rewards)
+    exact = load_scorer(tiny_llama, dtype="float32", allow_untrained_head=True).score(convs)
+    assert rewards == pytest.approx(exact, abs=0.05)
+

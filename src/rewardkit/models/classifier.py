@@ -135,8 +135,12 @@ class ClassifierScorer:
         self.max_batch_tokens = max_batch_tokens if max_batch_tokens is not None else (
             CPU_BATCH_TOKENS if self.device == "cpu" else None)
         self.bf16 = bf16
-        # under autocast the rewards would be rounded to bf16 and near-identical responses tie
-        self.fp32_head = head_in_fp32(self.model) if bf16 else []
+        # under autocast, or with half-precision weights, rewards would be rounded to bf16 and
+        # near-identical responses would tie
+        import torch
+
+        half = any(p.dtype in (torch.bfloat16, torch.float16) for p in self.model.parameters())
+        self.fp32_head = head_in_fp32(self.model) if bf16 or half else []
         norm = settings.get("normalization") if normalize else None
         self.normalization: dict[str, float] | None = norm
         self.truncated = 0

@@ -133,19 +133,23 @@ def cast_once(model: Any, device: str, bf16: bool) -> AbstractContextManager:
 
 
 def head_in_fp32(model: Any) -> list[str]:
-    """Run a sequence classifier's reward head in fp32 whenever it runs under autocast; returns
-    the names of the modules it changed (none when the head is not in fp32: bf16 weights).
+    """Run a sequence classifier's reward head in fp32; returns the names of the modules it
+    changed.
 
-    Under bf16 autocast the head's linear layer returns bf16, so every reward is rounded to 8
-    significant bits (steps of 1/64 between 2 and 4): two responses that differ by a few tokens,
-    a buggy and a correct line of code, get the *same* reward, and RewardBench counts a tie as
-    wrong. Measured on rb-open's HumanEvalPack pairs with a MiniLM reward model: 96 of 984 pairs
-    tied under autocast, 16 with the head in fp32 (23 in full fp32, whose inputs truncate to the
-    same tokens). The head is the modules of the model other than its backbone (``classifier``,
-    ``score``, DeBERTa's ``pooler``) plus the backbone's pooler where it has one (BERT): a few
-    hundred thousand multiply-adds a row, so the cost does not show. Outside autocast nothing
-    changes. The change is to the module objects, once (calling it again is a no-op); nothing
-    is saved with the weights.
+    Under bf16 autocast, or with bf16 / fp16 weights (a GPU's ``--dtype auto`` for most 8B reward
+    models), the head's linear layer returns bf16, so every reward is rounded to 8 significant
+    bits (steps of 1/64 between 2 and 4, of 1/16 between 8 and 16): two responses that differ by a
+    few tokens, a buggy and a correct line of code, get the *same* reward, and RewardBench counts
+    a tie as wrong. Measured on rb-open's HumanEvalPack pairs with a MiniLM reward model under
+    autocast: 96 of 984 pairs tied, 16 with the head in fp32 (23 in full fp32, whose inputs
+    truncate to the same tokens).
+
+    The head is the modules of the model other than its backbone (``classifier``, ``score``,
+    DeBERTa's ``pooler``) plus the backbone's pooler where it has one (BERT): a few hundred
+    thousand multiply-adds a row. Half-precision head weights are upcast (for an 8B Llama's
+    ``score``, 4,096 numbers); the modules then run with autocast off and their inputs in fp32.
+    Quantized (non-float) heads are left alone. The change is to the module objects, once
+    (calling it again is a no-op); nothing is saved with the weights.
     """
     import torch
 
@@ -157,15 +161,16 @@ def head_in_fp32(model: Any) -> list[str]:
     changed = []
     for name, module in modules:
         params = list(module.parameters())
-        if getattr(module, "_rewardkit_fp32", False) or any(p.dtype != torch.float32 for p in params):
+        if getattr(module, "_rewardkit_fp32", False) or not all(p.dtype.is_floating_point for p in params):
             continue
-        module.forward = _fp32_under_autocast(module.forward)
+        module.float()
+        module.forward = _in_fp32(module.forward)
         module._rewardkit_fp32 = True
         changed.append(name)
     return changed
 
 
-def _fp32_under_autocast(forward: Any) -> Any:
+def _in_fp32(forward: Any) -> Any:
     import functools
 
     import torch
@@ -173,10 +178,10 @@ def _fp32_under_autocast(forward: Any) -> Any:
     @functools.wraps(forward)
     def run(*args: Any, **kwargs: Any) -> Any:
         device = next((a.device.type for a in args if isinstance(a, torch.Tensor)), "cpu")
+        args = tuple(a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
         if not torch.is_autocast_enabled(device):
             return forward(*args, **kwargs)
         with torch.autocast(device, enabled=False):
-            args = tuple(a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
             return forward(*args, **kwargs)
 
     return run
