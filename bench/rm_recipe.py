@@ -147,8 +147,9 @@ def main() -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="config overrides (YAML values)")
     ap.add_argument("--notes", default="", help="what this row changes")
     ap.add_argument("--out", default=None, help="model folder (default: runs/ablation/NAME)")
-    ap.add_argument("--model", help="evaluate this model spec (a folder, ensemble:A,B...) instead of training one")
-    ap.add_argument("--rescore", action="store_true", help="measure the named row's model again with the current "
+    instead = ap.add_mutually_exclusive_group()
+    instead.add_argument("--model", help="evaluate this model spec (a folder, ensemble:A,B...) instead of training one")
+    instead.add_argument("--rescore", action="store_true", help="measure the named row's model again with the current "
                     "scoring code (dev and rb-open), keeping its training record; the earlier measurement is kept in the row")
     ap.add_argument("--uniform-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
                     "uniformly from this curation config's raw sources (the uncurated control)")
@@ -175,9 +176,11 @@ def main() -> None:
     if args.rescore:
         if earlier is None:
             raise SystemExit(f"--rescore: no row named {args.name!r} in {TABLE}")
-        model = earlier["config"].get("out") or earlier["config"].get("model")
-        if not model or not (Path(model).exists() or model.startswith(PREFIX)):
-            raise SystemExit(f"--rescore: the row's model {model!r} is not on this machine")
+        model = earlier["config"].get("out") or earlier["config"].get("model") or ""
+        members = [m for m, _ in parse_ensemble_spec(model)] if model.startswith(PREFIX) else [model]
+        missing = [m for m in members if not is_baseline(m) and not Path(m).exists()]
+        if not model or missing:
+            raise SystemExit(f"--rescore: the row's model {model!r} is not on this machine ({', '.join(missing) or 'none recorded'})")
         config, summary, train_minutes = earlier["config"], {"steps": earlier.get("steps")}, earlier["train_minutes"]
         out = Path(model).parent if not model.startswith(PREFIX) else out
     elif args.model:

@@ -138,3 +138,22 @@ def test_half_precision_weights_get_an_fp32_head(tiny_llama):
     exact = load_scorer(tiny_llama, dtype="float32", allow_untrained_head=True).score(convs)
     assert rewards == pytest.approx(exact, abs=0.05)
 
+
+def test_the_fp32_head_takes_keyword_inputs_and_leaves_quantized_heads_alone():
+    class Toy(torch.nn.Module):
+        base_model_prefix = "body"
+
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Linear(4, 4)
+            self.head = torch.nn.Linear(4, 1).bfloat16()
+            self.frozen = torch.nn.Embedding(3, 2)
+            self.frozen.weight = torch.nn.Parameter(torch.zeros(3, 2, dtype=torch.int8), requires_grad=False)
+
+    toy = Toy()
+    assert head_in_fp32(toy) == ["head"]  # not the backbone, not a non-float (quantized) module
+    assert toy.head.weight.dtype is torch.float32 and toy.frozen.weight.dtype is torch.int8
+    x = torch.randn(2, 4, dtype=torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert toy.head(input=x).dtype is torch.float32 and toy.head(x).dtype is torch.float32
+

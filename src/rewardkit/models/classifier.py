@@ -4,8 +4,9 @@ scalar head, and score conversations with it fast and batch-invariantly.
 Scoring sorts conversations by length and pads only within a batch of similar lengths (a
 reward-bench-style pipeline pads arbitrary neighbours together), runs under ``torch.no_grad``
 and, when asked, bf16 autocast with the weights cast once per call (`cast_once`) and the reward
-head in fp32 (`head_in_fp32`: bf16 rewards tie). Results come back in input order and do not depend on batch size or order: padding is masked, and the pooled token of a decoder is its
-last real token (right padding, explicit pad token).
+head in fp32 (`head_in_fp32`: bf16 rewards tie). Results come back in input order and do not
+depend on batch size or order: padding is masked, and the pooled token of a decoder is its last
+real token (right padding, explicit pad token).
 
 A model trained by rewardkit carries its formatting in ``config.json`` under ``rewardkit``
 (``max_length``, ``template``, optional ``normalization`` mean/std); scorers read it from there.

@@ -175,10 +175,13 @@ def _in_fp32(forward: Any) -> Any:
 
     import torch
 
+    def fp32(a: Any) -> Any:
+        return a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+
     @functools.wraps(forward)
     def run(*args: Any, **kwargs: Any) -> Any:
-        device = next((a.device.type for a in args if isinstance(a, torch.Tensor)), "cpu")
-        args = tuple(a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
+        device = next((a.device.type for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), "cpu")
+        args, kwargs = tuple(fp32(a) for a in args), {k: fp32(v) for k, v in kwargs.items()}
         if not torch.is_autocast_enabled(device):
             return forward(*args, **kwargs)
         with torch.autocast(device, enabled=False):
