@@ -24,6 +24,7 @@ def test_train_then_score(tiny_bert, synth_dir, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["loss"] == "hinge" and manifest["config"]["loss_params"]["hinge_margin"] == 0.5
     assert manifest["config"]["bf16"] is False and manifest["result"]["bf16"] is False
+    assert manifest["result"]["fp32_attention_backward"] is False  # only under bf16 autocast (models/attention.py)
     assert manifest["counts"]["train"]["pairs"] == 300  # both files
     scores = tmp_path / "scores.jsonl"
     assert main(["score", "--model", str(out), "--data", str(synth_dir / "test.jsonl"), "--out", str(scores)]) == 0

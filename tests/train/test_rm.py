@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from rewardkit.data.io import load_pairs
 from rewardkit.models.classifier import ClassifierScorer
+from rewardkit.models.loading import bf16_supported
 from rewardkit.models.protocols import pair_conversations
 from rewardkit.train.config import RMTrainConfig
 from rewardkit.train.rm import train_reward_model
@@ -177,3 +178,11 @@ def test_config_rejects_conflicts(tmp_path):
         RMTrainConfig.from_sources(tmp_path / "c.yaml", {})
     cfg = RMTrainConfig.from_sources(tmp_path / "c.yaml", {"loss_params": {"temperature": 3.0}, "max_steps": 5, "model": None, "out": "o"})
     assert (cfg.loss, cfg.loss_params.gamma, cfg.loss_params.temperature, cfg.max_steps, cfg.model) == ("focal", 1.0, 3.0, 5, "minilm")
+
+
+@pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no fast bf16, so training does not autocast")
+def test_bf16_training_on_a_cpu_runs_small_heads_in_fp32_and_saves_plain_sdpa(tiny_bert, synth_dir, tmp_path):
+    summary = train_reward_model(config(tiny_bert, synth_dir, tmp_path / "rm", max_steps=2, bf16=True), progress=False)
+    assert summary["bf16"] is True and summary["fp32_attention_backward"] is True  # tiny BERT: head dim 16
+    saved = json.loads((tmp_path / "rm" / "config.json").read_text())
+    assert "rewardkit" in saved and "attn_implementation" not in json.dumps(saved)  # loads anywhere as before

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from transformers import EvalPrediction, PrinterCallback, Trainer, TrainerCallba
 
 from rewardkit.data.chat import ChatFormatter
 from rewardkit.data.io import ReadReport, load_pairs
+from rewardkit.models.attention import fp32_attention_backward
 from rewardkit.models.classifier import load_sequence_classifier
 from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.train.config import RMTrainConfig
@@ -285,7 +287,10 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     if trainer.is_world_process_zero():
         record_run(config, hashes)
     started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=last)
+    # on a CPU under bf16 autocast, small attention heads are faster in fp32 backward (models/attention.py)
+    on_cpu_bf16 = args.bf16 and args.device.type == "cpu"
+    with fp32_attention_backward(model) if on_cpu_bf16 else nullcontext(False) as fp32_attention:
+        result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - started
     averaged = None
     if config.average_checkpoints:  # before the evaluation and normalisation, which are of the saved model
@@ -303,6 +308,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         "resumed_from": last,
         "averaged_steps": averaged,
         "bf16": args.bf16,
+        "fp32_attention_backward": fp32_attention,
         "world_size": args.world_size,
         "template": formatter.template,
         "eval": {k.removeprefix("eval_"): v for k, v in eval_metrics.items() if k in ("eval_accuracy", "eval_margin", "eval_loss")},
