@@ -8,9 +8,9 @@
 # configs/rm-quality-curate.yaml reads the synthetic families from). Steps, each skipped when its
 # output exists (the curated data and the split only when they came from the same curation
 # config), so a rerun after a stop goes on where it stopped (delete runs/quality to start over):
-#   1. synthetic families  (rewardkit data synth, 3,000 pairs, seed 0)
-#   2. curation            (configs/rm-quality-curate.yaml: decontaminate, dedup, select, balance,
-#                           neighbour-instruction pairs)
+#   1. synthetic families  (rewardkit data synth, 6,000 pairs, seed 0, into runs/quality/synth-6000)
+#   2. curation            (configs/rm-quality-curate.yaml: hh-rlhf at weight 2, decontaminate,
+#                           dedup, balance, neighbour-instruction pairs)
 #   3. development split   (5% of the curated prompts, stratified by source)
 #   4. training            (TRAIN_CONFIG into runs/quality/NAME; `train rm` reuses a finished run
 #                           with the same settings and resumes an interrupted one)
@@ -34,8 +34,9 @@ if [ ! -f "$RB_OPEN" ]; then
   echo "quality_recipe: $RB_OPEN is missing (the recipe reads its raw pool and benchmark from ../shared/data)" >&2
   exit 2
 fi
-if [ ! -f "$OUT/synth/train.jsonl" ]; then
-  "${RK[@]}" data synth --out "$OUT/synth" --n 3000 --seed 0
+SYNTH=$OUT/synth-6000  # the path configs/rm-quality-curate.yaml reads
+if [ ! -f "$SYNTH/train.jsonl" ]; then
+  "${RK[@]}" data synth --out "$SYNTH" --n 6000 --seed 0
 fi
 # curated data made from another version of the curation config is made again, and so is the
 # dev split carved from it (config.sha256 records the config the data came from)

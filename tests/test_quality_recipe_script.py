@@ -39,7 +39,7 @@ def test_the_commands_run_in_order_and_skip_what_exists():
     out = run("configs/rm-quality.yaml")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    data_steps = [("rewardkit data synth --out runs/quality/synth", "synth/train.jsonl"),
+    data_steps = [("rewardkit data synth --out runs/quality/synth-6000", "synth-6000/train.jsonl"),
                   ("rewardkit curate configs/rm-quality-curate.yaml --out runs/quality/curated", "curated/curated.jsonl"),
                   ("rewardkit data split --data runs/quality/curated/curated.jsonl --out runs/quality/split", "split/train.jsonl")]
     quality = REPO / "runs" / "quality"
@@ -65,7 +65,7 @@ def test_curated_data_from_another_curation_config_is_made_again(tmp_path):
     (tmp_path / "shared" / "data" / "eval").mkdir(parents=True)
     (tmp_path / "shared" / "data" / "eval" / "rb-open.jsonl").write_text("")
     quality = repo / "runs" / "quality"
-    for output in ("synth/train.jsonl", "curated/curated.jsonl", "split/train.jsonl"):
+    for output in ("synth-6000/train.jsonl", "curated/curated.jsonl", "split/train.jsonl"):
         (quality / output).parent.mkdir(parents=True, exist_ok=True)
         (quality / output).write_text("")
     digest = hashlib.sha256((repo / "configs" / "rm-quality-curate.yaml").read_bytes()).hexdigest()
