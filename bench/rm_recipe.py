@@ -15,6 +15,10 @@ levers stay, so failed levers stay in the table.
     # a row measured again with the current scoring code (its model still on this machine)
     python bench/rm_recipe.py --name recipe --rescore
 
+Rows compare only on one development split: each row records its sha256, and a row on another
+split (`scripts/quality_recipe.sh` carves a new one when the curation config changes) is refused
+unless `--new-dev` says so.
+
 Columns: development accuracy (all, and on pairs whose chosen answer is shorter than the
 rejected one: a "longer wins" model fails those), the rb-open score and sections, the accuracy
 on rb-open pairs whose chosen answer is longer / shorter, and training minutes on this machine.
@@ -23,6 +27,7 @@ on rb-open pairs whose chosen answer is longer / shorter, and training minutes o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -47,6 +52,33 @@ TABLE = RESULTS / "rm_ablation.json"
 # from bf16-rounded rewards count as wrong), rows measured before it say "bf16 head".
 SCORING = "fp32 head"
 SECTIONS = ("Chat", "Chat Hard", "Safety", "Reasoning")
+
+
+def dev_digest(dev_files: list[str]) -> str:
+    """sha256 over the development files' bytes, in order: which split a row was chosen on."""
+    h = hashlib.sha256()
+    for f in dev_files:
+        h.update(Path(f).read_bytes())
+    return h.hexdigest()
+
+
+def check_same_dev(rows: list[dict], dev_files: list[str], digest: str, pairs: int) -> None:
+    """Refuse a development split other than the one the table's rows were measured on: rows
+    compare only on the same split, and `scripts/quality_recipe.sh` carves a new one whenever
+    the curation config changes. The latest row with a digest decides; before digests were
+    recorded, the latest row's pair count."""
+    ref = next((r for r in reversed(rows) if r.get("dev_sha256")), None)
+    if ref is not None:
+        same, was = ref["dev_sha256"] == digest, f"sha256 {ref['dev_sha256'][:12]}, {ref['dev']['pairs']} pairs"
+    elif rows:
+        ref = rows[-1]
+        same, was = ref["dev"]["pairs"] == pairs, f"{ref['dev']['pairs']} pairs"
+    else:
+        return
+    if not same:
+        raise SystemExit(f"--dev {' '.join(dev_files)} (sha256 {digest[:12]}, {pairs} pairs) is not the development split "
+                         f"the table's rows were measured on (row {ref['name']!r}: {was}); pass --dev with that split, "
+                         "or --new-dev to start comparing on this one (earlier rows then do not compare)")
 
 
 def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
@@ -153,11 +185,17 @@ def main() -> None:
                     "scoring code (dev and rb-open), keeping its training record; the earlier measurement is kept in the row")
     ap.add_argument("--uniform-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
                     "uniformly from this curation config's raw sources (the uncurated control)")
+    ap.add_argument("--new-dev", action="store_true", help="accept a development split other than the table's rows' "
+                    "(they then do not compare with this row)")
     args = ap.parse_args()
     require_shared()
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    rows = json.loads(TABLE.read_text()) if TABLE.exists() else []
+    digest = dev_digest(args.dev)
+    if not args.new_dev:
+        check_same_dev(rows, args.dev, digest, len(load_pairs(args.dev)))
     overrides = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
     slug = "".join(c if c.isalnum() else "-" for c in args.name.lower()).strip("-")
     out = Path(args.out or f"runs/ablation/{slug}")
@@ -170,7 +208,6 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         overrides["data"], sampled = uniform_sample(args.uniform_from, n, args.dev, out)
         overrides["data"] = [overrides["data"]]
-    rows = json.loads(TABLE.read_text()) if TABLE.exists() else []
     started = time.perf_counter()
     earlier = next((x for x in rows if x["name"] == args.name), None)
     if args.rescore:
@@ -198,7 +235,7 @@ def main() -> None:
            "prior_sets": r.get("prior_sets"), "length_bias": {k: (lb.get(k) or {}).get("accuracy") for k in ("chosen_longer", "chosen_shorter")},
            "subsets": {k: v["accuracy"] for k, v in r["subsets"].items()}, "train_minutes": train_minutes,
            "steps": summary["steps"], "uniform_sample": sampled, "wall_minutes": (time.perf_counter() - started) / 60, "notes": args.notes or (earlier or {}).get("notes", ""),
-           "scoring": SCORING}
+           "scoring": SCORING, "dev_sha256": digest}
     if args.rescore:
         row.update(uniform_sample=earlier.get("uniform_sample"), wall_minutes=earlier.get("wall_minutes"),
                    before_rescore={k: earlier.get(k) for k in ("dev", "score", "sections", "length_bias", "subsets", "scoring")})
