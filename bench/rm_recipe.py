@@ -56,6 +56,10 @@ SECTIONS = ("Chat", "Chat Hard", "Safety", "Reasoning")
 
 def dev_digest(dev_files: list[str]) -> str:
     """sha256 over the development files' bytes, in order: which split a row was chosen on."""
+    missing = [f for f in dev_files if not Path(f).is_file()]
+    if missing:
+        raise SystemExit(f"--dev: no such file {', '.join(missing)} (the development split, e.g. runs/quality/split/dev.jsonl "
+                         "from scripts/quality_recipe.sh)")
     h = hashlib.sha256()
     for f in dev_files:
         h.update(Path(f).read_bytes())

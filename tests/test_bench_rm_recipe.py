@@ -29,3 +29,8 @@ def test_a_row_on_another_dev_split_is_refused(tmp_path):
         check_same_dev(rows, [str(dev)], digest, 502)  # as many pairs, other bytes: the digest decides
     rows[-1]["dev_sha256"] = digest
     check_same_dev(rows, [str(dev)], digest, 502)
+
+
+def test_a_missing_dev_file_is_named(tmp_path):
+    with pytest.raises(SystemExit, match=r"--dev: no such file .*nowhere\.jsonl"):
+        dev_digest([str(tmp_path / "nowhere.jsonl")])

@@ -28,7 +28,6 @@ import torch
 
 NAME = "rewardkit_cpu_sdpa"
 SMALL_HEAD_DIM = 32
-_registered = False
 
 
 def _attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -46,22 +45,22 @@ def _attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch
 
 
 def _register() -> None:
-    global _registered
-    if not _registered:
-        from transformers import AttentionInterface
-        from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    """Make `NAME` a transformers attention implementation (registering again is a no-op)."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
-        AttentionInterface.register(NAME, _attention)
-        AttentionMaskInterface.register(NAME, sdpa_mask)  # the same masks as sdpa's
-        _registered = True
+    AttentionInterface.register(NAME, _attention)
+    AttentionMaskInterface.register(NAME, sdpa_mask)  # the same masks as sdpa's
 
 
-def head_dim(config: Any) -> int:
-    """The attention head size of a transformers config (``head_dim``, else hidden / heads)."""
+def head_dim(config: Any) -> int | None:
+    """The attention head size of a transformers config (``head_dim``, else hidden / heads), or
+    None when the config says neither."""
     explicit = getattr(config, "head_dim", None)
     if explicit:
         return int(explicit)
-    return int(config.hidden_size) // int(config.num_attention_heads)
+    hidden, heads = getattr(config, "hidden_size", None), getattr(config, "num_attention_heads", None)
+    return int(hidden) // int(heads) if hidden and heads else None
 
 
 @contextmanager
@@ -73,8 +72,9 @@ def fp32_attention_backward(model: Any) -> Iterator[bool]:
     serialise it)."""
     config = getattr(model, "config", None)
     switchable = getattr(model, "_can_set_attn_implementation", None)
-    if (config is None or config._attn_implementation != "sdpa" or switchable is None or not switchable()
-            or head_dim(config) > SMALL_HEAD_DIM):
+    dim = head_dim(config) if config is not None else None
+    small = dim is not None and dim <= SMALL_HEAD_DIM
+    if not small or config._attn_implementation != "sdpa" or switchable is None or not switchable():
         yield False
         return
     _register()

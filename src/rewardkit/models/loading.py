@@ -181,11 +181,8 @@ def _in_fp32(forward: Any) -> Any:
     @functools.wraps(forward)
     def run(*args: Any, **kwargs: Any) -> Any:
         device = next((a.device.type for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), "cpu")
-        args, kwargs = tuple(fp32(a) for a in args), {k: fp32(v) for k, v in kwargs.items()}
-        if not torch.is_autocast_enabled(device):
-            return forward(*args, **kwargs)
-        with torch.autocast(device, enabled=False):
-            return forward(*args, **kwargs)
+        with torch.autocast(device, enabled=False):  # a no-op outside autocast
+            return forward(*(fp32(a) for a in args), **{k: fp32(v) for k, v in kwargs.items()})
 
     return run
 
