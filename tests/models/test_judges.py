@@ -142,6 +142,30 @@ def test_transformers_logprobs_equal_an_unpadded_forward_pass(backend):
     backend.batch_size = 3
 
 
+def test_bf16_verdict_probabilities_come_from_an_fp32_output_layer(tiny_judge):
+    """Under bf16 autocast the body runs in bf16 but the logits are the fp32 product of the last
+    hidden state and the output layer: bf16 logits would be rounded to 8 bits, and close
+    verdicts would tie."""
+    import torch
+
+    judge = TransformersBackend(tiny_judge, batch_size=1, bf16=True)  # unpadded, as the reference
+    tpl = load_template("skywork-critic")
+    chats = [tpl.render(Q, "short", "x"), tpl.render(Q, "a much longer first answer " * 5, "y")]
+    got = judge.choice_probs(chats, tpl.logprob_prefix, tpl.logprob_choices)
+    head = judge.model.get_output_embeddings()
+    assert "forward" not in head.__dict__  # the layer is itself again after the call
+    for chat, (pa, pb) in zip(chats, got):
+        context, a, b = verdict_tokens(judge.encode, judge.render(chat) + "[[", ("A", "B"))
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            hidden = judge.model(torch.tensor([context]), output_hidden_states=True).hidden_states[-1][0, -1]
+            rounded = judge.model(torch.tensor([context])).logits[0, -1]
+        assert rounded.dtype == torch.bfloat16  # what the verdict read before
+        exact = torch.log_softmax(hidden.float() @ head.weight.float().T, -1)
+        bf16 = torch.log_softmax(rounded.float(), -1)
+        assert (pa, pb) == pytest.approx((exact[a].exp().item(), exact[b].exp().item()), rel=1e-5)
+        assert abs(pa - bf16[a].exp().item()) > 1e-5 * pa  # so the comparison above can fail
+
+
 def test_transformers_batched_generation_matches_one_by_one(backend):
     tpl = load_template("skywork-critic")
     chats = [tpl.render(Q, "short", "x"), tpl.render(Q, "a much longer first answer " * 5, "y")]

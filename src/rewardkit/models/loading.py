@@ -19,7 +19,8 @@ GPU ``auto`` (bf16 checkpoints stay bf16) is what makes it fit.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -168,6 +169,38 @@ def head_in_fp32(model: Any) -> list[str]:
         module._rewardkit_fp32 = True
         changed.append(name)
     return changed
+
+
+@contextmanager
+def output_head_in_fp32(model: Any) -> Iterator[bool]:
+    """A causal LM's output layer (``lm_head``) in fp32 while the context is open; yields whether
+    it was changed.
+
+    A judge's logprob verdict reads two probabilities at one position. Under bf16 autocast the
+    logits come out of a bf16 matmul rounded to 8 significant bits (steps of 1/16 between 8 and
+    16), so the two orders of a close pair read the same P(A), and a verdict that should lean
+    ties at 0.5. With ``logits_to_keep=1`` the fp32 layer costs one vocabulary-wide row of
+    multiply-adds per input. Left alone: half-precision weights (a GPU's ``--dtype auto``: the
+    layer is often the tied embedding, and an fp32 copy of a 128K x 4,096 matrix would cost
+    2 GB) and models without an output layer. Sampling does not use it: a rounded logit changes
+    a sampled token's probability by well under 1%, and the layer would run on every token.
+    """
+    import torch
+
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    params = list(head.parameters()) if isinstance(head, torch.nn.Module) else []
+    if not params or not all(p.dtype == torch.float32 for p in params):
+        yield False
+        return
+    own = head.__dict__.get("forward")  # an accelerate hook sets an instance forward
+    head.forward = _in_fp32(head.forward)
+    try:
+        yield True
+    finally:
+        if own is None:
+            del head.forward
+        else:
+            head.forward = own
 
 
 def _in_fp32(forward: Any) -> Any:

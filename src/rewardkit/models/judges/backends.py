@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
 from rewardkit.errors import MissingPackageError, RewardkitError
-from rewardkit.models.loading import cast_once
+from rewardkit.models.loading import cast_once, output_head_in_fp32
 
 Chat = list[dict[str, str]]
 Progress = Callable[[int], None] | None
@@ -209,7 +209,8 @@ class TransformersBackend:
             inputs.append(self._fit(context, 0))
             targets.append((a, b))
         out: list[tuple[float, float] | None] = [None] * len(inputs)
-        with cast_once(self.model, self.device, self.bf16):  # the weights cast to bf16 once per call
+        # the output layer in fp32: bf16 logits tie close verdicts at 0.5 (`output_head_in_fp32`)
+        with cast_once(self.model, self.device, self.bf16), output_head_in_fp32(self.model):
             for idx, ids, mask in self._batches(inputs):
                 with self._torch.no_grad(), self._autocast():  # not inference_mode: see cast_once
                     logits = self.model(input_ids=ids, attention_mask=mask, logits_to_keep=1).logits[:, -1, :].float()
