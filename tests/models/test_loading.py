@@ -10,7 +10,7 @@ import torch
 
 from rewardkit.cli.main import main
 from rewardkit.errors import RewardkitError
-from rewardkit.models.loading import LoadOptions, bf16_supported, head_in_fp32
+from rewardkit.models.loading import LoadOptions, bf16_supported, head_in_fp32, output_head_in_fp32
 from rewardkit.models.registry import load_scorer
 
 
@@ -157,3 +157,34 @@ def test_the_fp32_head_takes_keyword_inputs_and_leaves_quantized_heads_alone():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert toy.head(input=x).dtype is torch.float32 and toy.head(x).dtype is torch.float32
 
+
+
+class _LM(torch.nn.Module):
+    """The part of a causal LM `output_head_in_fp32` touches: `get_output_embeddings`."""
+
+    def __init__(self, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.lm_head = torch.nn.Linear(8, 5, bias=False, dtype=dtype)
+
+    def get_output_embeddings(self) -> torch.nn.Module:
+        return self.lm_head
+
+
+def test_the_fp32_output_layer_is_put_back_and_leaves_half_precision_alone():
+    model = _LM(torch.float32)
+    x = torch.randn(2, 8)
+    exact = x @ model.lm_head.weight.T
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model.lm_head(x).dtype == torch.bfloat16
+        with output_head_in_fp32(model) as changed:
+            assert changed and model.lm_head(x).dtype == torch.float32
+            assert torch.allclose(model.lm_head(x), exact, rtol=1e-6, atol=0)
+        assert "forward" not in model.lm_head.__dict__ and model.lm_head(x).dtype == torch.bfloat16
+    hooked = model.lm_head.forward  # an instance forward, as an accelerate hook sets
+    model.lm_head.forward = hooked
+    with pytest.raises(RuntimeError), output_head_in_fp32(model):
+        raise RuntimeError("a failed forward pass")
+    assert model.lm_head.forward is hooked  # the hook again, after an error too
+    half = _LM(torch.bfloat16)
+    with output_head_in_fp32(half) as changed:
+        assert not changed and "forward" not in half.lm_head.__dict__
