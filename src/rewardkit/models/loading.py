@@ -178,10 +178,11 @@ def output_head_in_fp32(model: Any) -> Iterator[bool]:
 
     A judge's logprob verdict reads two probabilities at one position. Under bf16 autocast the
     logits come out of a bf16 matmul rounded to 8 significant bits (steps of 1/16 between 8 and
-    16), so P(A) and P(B) of a close verdict come out equal and the order ties at 0.5. With ``logits_to_keep=1`` the fp32 layer costs one vocabulary-wide row of
-    multiply-adds per input. Left alone: half-precision weights (a GPU's ``--dtype auto``: the
-    layer is often the tied embedding, and an fp32 copy of a 128K x 4,096 matrix would cost
-    2 GB) and models without an output layer. Sampling does not use it: there the layer runs on
+    16), so P(A) and P(B) of a close verdict come out equal and the order ties at 0.5. With
+    ``logits_to_keep=1`` the fp32 layer costs one vocabulary-wide row of multiply-adds per
+    input. Left alone: half-precision weights (a GPU's ``--dtype auto``: the layer is often the
+    tied embedding, and an fp32 copy of a 128K x 4,096 matrix would cost 2 GB) and models
+    without an output layer. Sampling does not use it: there the layer runs on
     every new token, and a rounded logit only moves a token's probability by a few percent
     (relative).
     """
