@@ -10,9 +10,11 @@ DESIGN.md (torch 2.13, forward + backward, padding mask, 12 heads, 16 sequences 
 | 64 (SmolLM2, Qwen) | 95.7 ms | 93.7 ms |
 
 Forward only (scoring, evaluation), bf16 is the faster (11.4 vs 17.4 ms at head dim 32). So
-`fp32_attention_backward` switches a model's ``sdpa`` attention to one that, only while
-gradients are on, on a CPU, with heads of at most `SMALL_HEAD_DIM`, upcasts query, key and
-value to fp32 and casts the output back; everything else is transformers' ``sdpa`` unchanged.
+`fp32_attention_backward` switches a model's ``sdpa`` attention to one that, only where a
+gradient will flow back through it (the query requires grad: training, and not in a frozen layer,
+`rewardkit.train.freezing`), on a CPU, with heads of at most `SMALL_HEAD_DIM`, upcasts query,
+key and value to fp32 and casts the output back; everything else is transformers' ``sdpa``
+unchanged.
 In a MiniLM training step the attention was half the time (profile, bench/rm_throughput.py
 has the step-level figures). fp32 attention is also the more exact, so the gradient changes
 only by bf16 rounding.
@@ -35,7 +37,7 @@ def _attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     low = query.dtype in (torch.bfloat16, torch.float16)
-    if not (low and torch.is_grad_enabled() and query.device.type == "cpu" and query.shape[-1] <= SMALL_HEAD_DIM):
+    if not (low and query.requires_grad and query.device.type == "cpu" and query.shape[-1] <= SMALL_HEAD_DIM):
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     if attention_mask is not None and attention_mask.is_floating_point():
         attention_mask = attention_mask.float()  # an additive mask must match the query's dtype

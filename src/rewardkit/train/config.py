@@ -167,6 +167,9 @@ class RMTrainConfig(TrainConfig):
         logging_steps: log loss, accuracy, margin and throughput every N steps.
         attn_implementation: ``eager``, ``sdpa`` or None for the model's default (Gemma-2 RMs need eager).
         disable_dropout: turn dropout off (as TRL and OpenRLHF do for RMs): deterministic steps.
+        freeze_layers: freeze the backbone's embeddings and its first N transformer layers
+            (`rewardkit.train.freezing`): no backward pass through them and no optimiser state,
+            so more pairs per minute; 0 trains everything.
         gradient_checkpointing: trade compute for memory on large backbones.
         average_checkpoints: K >= 2 makes the final model the mean of the final weights and those
             of the last K - 1 checkpoints before the end (`rewardkit.train.averaging`); needs
@@ -192,6 +195,7 @@ class RMTrainConfig(TrainConfig):
     template: str = "auto"
     length_buckets: int = 1
     disable_dropout: bool = True
+    freeze_layers: int = 0
     average_checkpoints: int | None = None
     normalize: bool = False
 
@@ -212,6 +216,8 @@ class RMTrainConfig(TrainConfig):
             raise RewardkitError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
         if self.template not in ("auto", "chat", "plain"):
             raise RewardkitError(f"template must be auto, chat or plain, not {self.template!r}")
+        if self.freeze_layers < 0:
+            raise ConfigFieldError("freeze_layers", f"must be 0 or more, got {self.freeze_layers}")
         self.check_training(("batch_size", "length_buckets", "grad_accum", "max_length", "save_steps", "logging_steps"))
         if self.average_checkpoints is not None:
             if self.average_checkpoints < 2:

@@ -27,6 +27,7 @@ from rewardkit.models.attention import fp32_attention_backward
 from rewardkit.models.classifier import load_sequence_classifier
 from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.train.config import RMTrainConfig
+from rewardkit.train.freezing import freeze_bottom
 from rewardkit.train.data import EncodedPairs, LengthGroupedPairSampler, PairCollator, PairDataset, encode_pairs
 from rewardkit.train.losses import LossParams, center_penalty, get_loss, length_correlation_penalty
 
@@ -262,6 +263,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     model, tokenizer = load_sequence_classifier(config.model, options=options)
     if config.disable_dropout:
         _disable_dropout(model)
+    frozen = freeze_bottom(model, config.freeze_layers)
     formatter = ChatFormatter(tokenizer, max_length=config.max_length, template=config.template)
     train_enc = encode_pairs(train_pairs, formatter)
     eval_enc = encode_pairs(eval_pairs, formatter) if eval_pairs else None
@@ -309,6 +311,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         "averaged_steps": averaged,
         "bf16": args.bf16,
         "fp32_attention_backward": fp32_attention,
+        "frozen_parameters": frozen,
         "world_size": args.world_size,
         "template": formatter.template,
         "eval": {k.removeprefix("eval_"): v for k, v in eval_metrics.items() if k in ("eval_accuracy", "eval_margin", "eval_loss")},
