@@ -105,3 +105,20 @@ def tiny_judge(tmp_path_factory):
     LlamaForCausalLM(config).save_pretrained(folder)
     tok.save_pretrained(folder)
     return str(folder)
+
+
+@pytest.fixture
+def sdpa_dtypes(monkeypatch) -> list:
+    """The dtype of the query PyTorch's attention kernel receives, call by call (a spy on
+    ``scaled_dot_product_attention``)."""
+    import torch
+
+    seen: list = []
+    real = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(query, *args, **kwargs):
+        seen.append(query.dtype)
+        return real(query, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    return seen

@@ -28,19 +28,6 @@ def _inputs() -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "attention_mask": mask}
 
 
-def _spy(monkeypatch) -> list[torch.dtype]:
-    """Record the dtype PyTorch's attention kernel receives on every call."""
-    seen: list[torch.dtype] = []
-    real = torch.nn.functional.scaled_dot_product_attention
-
-    def spy(query, *args, **kwargs):
-        seen.append(query.dtype)
-        return real(query, *args, **kwargs)
-
-    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
-    return seen
-
-
 def _reward_and_grad(model, inputs) -> tuple[torch.Tensor, torch.Tensor]:
     model.zero_grad()
     with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -49,10 +36,10 @@ def _reward_and_grad(model, inputs) -> tuple[torch.Tensor, torch.Tensor]:
     return rewards.detach(), model.bert.encoder.layer[0].attention.self.query.weight.grad.clone()
 
 
-def test_small_heads_train_with_fp32_attention_and_the_same_gradient(monkeypatch):
+def test_small_heads_train_with_fp32_attention_and_the_same_gradient(sdpa_dtypes):
     model = _bert(heads=4)  # head dim 16
     inputs = _inputs()
-    seen = _spy(monkeypatch)
+    seen = sdpa_dtypes
     plain_rewards, plain_grad = _reward_and_grad(model, inputs)
     assert seen and set(seen) == {torch.bfloat16}  # autocast's bf16 attention, before the change
     seen.clear()
@@ -76,7 +63,7 @@ def test_small_heads_train_with_fp32_attention_and_the_same_gradient(monkeypatch
     assert (grad - exact_grad).norm() <= (plain_grad - exact_grad).norm()
 
 
-def test_larger_heads_and_other_attention_are_left_alone(monkeypatch):
+def test_larger_heads_and_other_attention_are_left_alone():
     model = _bert(heads=1)  # head dim 64: bf16 is as fast there (module docstring)
     assert head_dim(model.config) == 64
     assert head_dim(object()) is None  # a config without head sizes is left alone too
