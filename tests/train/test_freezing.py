@@ -75,9 +75,11 @@ def test_a_frozen_layer_keeps_bf16_attention(sdpa_dtypes):
     assert sdpa_dtypes == [torch.bfloat16, torch.float32, torch.float32]  # layer 1 frozen: nothing flows back through it
 
 
-def test_training_leaves_frozen_weights_as_loaded(tiny_bert, synth_dir, tmp_path):
+@pytest.mark.parametrize("checkpointing", [False, True])  # activations recomputed: the first trained layer still learns
+def test_training_leaves_frozen_weights_as_loaded(tiny_bert, synth_dir, tmp_path, checkpointing):
     cfg = RMTrainConfig(model=tiny_bert, data=[str(synth_dir / "train.jsonl")], out=str(tmp_path / "rm"), max_steps=4,
-                        batch_size=8, learning_rate=1e-2, max_length=64, bf16=False, freeze_layers=1, save_steps=100)
+                        batch_size=8, learning_rate=1e-2, max_length=64, bf16=False, freeze_layers=1, save_steps=100,
+                        gradient_checkpointing=checkpointing)
     summary = train_reward_model(cfg, progress=False)
     init, trained = load_file(os.path.join(tiny_bert, "model.safetensors")), load_file(tmp_path / "rm" / "model.safetensors")
     bottom = ("bert.embeddings.", "bert.encoder.layer.0.")
