@@ -61,7 +61,7 @@ def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:
     enc = encode_pairs(train, ChatFormatter(tok, max_length=args.max_length))
     real_tokens = sum(len(c) + len(r) for c, r in zip(enc.chosen, enc.rejected))
     flops_per_pass = forward_flops(model, [len(s) for s in enc.chosen + enc.rejected])
-    results = {}
+    results, frozen_layers = {}, {}
 
     # the defaults, two length buckets, and two buckets with the embeddings and layers 1-2 frozen
     for name, buckets, frozen in (("rewardkit", 1, 0), ("rewardkit-buckets2", 2, 0), ("rewardkit-buckets2-freeze2", 2, 2)):
@@ -70,6 +70,8 @@ def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:
                             logging_steps=10, save_steps=10_000, overwrite=True, seed=0, length_buckets=buckets,
                             freeze_layers=frozen)
         summary = train_reward_model(cfg, progress=False)
+        if frozen:
+            frozen_layers[name] = frozen
         runtime = next(h["train_runtime"] for h in summary["log_history"] if "train_runtime" in h)
         results[name] = {"seconds": runtime, "tokens_per_s": real_tokens / runtime,
                          "held_out_accuracy": held_out_accuracy(str(work / name), held)}
@@ -89,8 +91,9 @@ def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:
     ceiling = ceilings["bf16" if args.bf16 else "fp32"]
     for r in results.values():  # forward + backward ~ 3x forward
         r["ceiling_fraction"] = 3 * flops_per_pass / r["seconds"] / 1e9 / ceiling
-    # the frozen arm runs no backward through 2 of the 6 layers: 3 - 2 * 2/6 forwards' work a step
-    results["rewardkit-buckets2-freeze2"]["ceiling_fraction"] *= (3 - 2 * 2 / 6) / 3
+    # a frozen arm runs no backward through its frozen layers: 3 - 2 * frozen / layers forwards' work a step
+    for name, frozen in frozen_layers.items():
+        results[name]["ceiling_fraction"] *= (3 - 2 * frozen / model.config.num_hidden_layers) / 3
     return {"pairs": n_pairs, "steps": args.steps, "batch": args.batch, "bf16": args.bf16, "max_length": args.max_length,
             "real_tokens": real_tokens, "held_out_pairs": len(held), "runs": results,
             "speedup": {k: r["tokens_per_s"] / results["trl"]["tokens_per_s"] for k, r in results.items() if k != "trl"}}

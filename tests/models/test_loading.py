@@ -158,7 +158,6 @@ def test_the_fp32_head_takes_keyword_inputs_and_leaves_quantized_heads_alone():
         assert toy.head(input=x).dtype is torch.float32 and toy.head(x).dtype is torch.float32
 
 
-
 class _LM(torch.nn.Module):
     """The part of a causal LM `output_head_in_fp32` touches: `get_output_embeddings`."""
 
