@@ -57,7 +57,7 @@ def fit_decisions(pairs: Sequence[PreferencePair], prefers_chosen: Sequence[bool
     first_is_chosen = shown_orders(pairs, seed)
     x = [list(d) if c else [-v for v in d] for d, c in zip(differences, first_is_chosen)]
     y = [int(pc == c) for pc, c in zip(prefers_chosen, first_is_chosen)]  # 1: the decider preferred the first shown
-    fit_idx, test_idx = split_by_prompt(len(pairs), [p.prompt[-1].content for p in pairs], held_out, seed)
+    fit_idx, test_idx = split_by_prompt(len(pairs), [p.prompt[-1].content if p.prompt else "" for p in pairs], held_out, seed)
     if not fit_idx:
         fit_idx, test_idx = list(range(len(pairs))), []
     tree = fit_tree([x[i] for i in fit_idx], [y[i] for i in fit_idx], list(features.names), max_depth=max_depth,
