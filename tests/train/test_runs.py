@@ -48,6 +48,23 @@ def test_unfinished_run_resumes_only_with_the_same_settings(tiny_bert, synth_dir
     assert "checkpoint-" in json.loads((out / "manifest.json").read_text())["result"]["resumed_from"]
 
 
+def test_resume_refuses_another_backbone_or_freezing(tiny_bert, synth_dir, tmp_path, capsys):
+    """--resume continues a run with other schedule or loss settings, but a checkpoint holds one
+    backbone's weights and optimiser state for one set of trained parameters: another
+    freeze_layers used to fail inside the optimiser's load_state_dict."""
+    out = tmp_path / "rm"
+    data = synth_dir / "test.jsonl"
+    assert train(tiny_bert, data, out, "--keep-checkpoints") == 0
+    (out / "manifest.json").unlink()  # as if killed after its last checkpoint
+    capsys.readouterr()
+    assert train(tiny_bert, data, out, "--freeze-layers", "1", "--resume") == 2
+    err = capsys.readouterr().err
+    assert "--resume cannot continue (freeze_layers: 0 -> 1)" in err and "--overwrite" in err
+    assert not (out / "manifest.json").exists() and (out / "checkpoints").is_dir()  # the run is left as it was
+    assert train(tiny_bert, data, out, "--lr", "1e-3", "--resume") == 0  # other settings still continue
+    assert "checkpoint-" in json.loads((out / "manifest.json").read_text())["result"]["resumed_from"]
+
+
 def test_out_is_required(synth_dir, capsys):
     assert main(["train", "rm", "--data", str(synth_dir / "test.jsonl")]) == 2
     assert "Missing option '--out'" in capsys.readouterr().err

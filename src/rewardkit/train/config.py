@@ -58,15 +58,22 @@ class TrainConfig:
     # settings that do not change what a run trains: they may differ between a run and its resume
     BOOKKEEPING: ClassVar[frozenset[str]] = frozenset({"out", "resume", "overwrite", "keep_checkpoints", "logging_steps", "save_steps",
                                                       "save_total_limit", "eval_steps"})
+    # settings a checkpoint is made of: its weights and optimiser state belong to one backbone and
+    # one set of trained parameters, so not even --resume continues it across a change of these
+    CHECKPOINT_BOUND: ClassVar[frozenset[str]] = frozenset({"model"})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def differing_fields(self, saved: dict[str, Any]) -> list[str]:
+        """The names of the settings that differ from a saved run's config (bookkeeping left out)."""
+        mine = self.to_dict()
+        return [k for k in sorted(mine) if k not in self.BOOKKEEPING and _plain(saved.get(k)) != _plain(mine[k])]
+
     def differences(self, saved: dict[str, Any]) -> list[str]:
         """The settings that differ from a saved run's config, as ``name: old -> new``."""
         mine = self.to_dict()
-        return [f"{k}: {saved.get(k)!r} -> {mine[k]!r}" for k in sorted(mine)
-                if k not in self.BOOKKEEPING and _plain(saved.get(k)) != _plain(mine[k])]
+        return [f"{k}: {saved.get(k)!r} -> {mine[k]!r}" for k in self.differing_fields(saved)]
 
     def check_training(self, positive: tuple[str, ...]) -> None:
         """The checks every training config needs: field types, the schedule, data, output and
@@ -180,7 +187,9 @@ class RMTrainConfig(TrainConfig):
             pairs are counted in the manifest.
         resume: None (default): continue from the last checkpoint in ``out/checkpoints`` only if
             it was written with the same settings and data, else refuse naming what differs;
-            True: continue from it even with other settings; False: never continue (refused
+            True: continue from it even with other settings, except another ``model`` or
+            ``freeze_layers`` (the checkpoint's weights and optimiser state belong to those:
+            refused); False: never continue (refused
             when checkpoints exist, unless ``overwrite``).
         overwrite: remove an earlier run in ``out`` (model, checkpoints, manifest) and start over.
         keep_checkpoints: keep ``out/checkpoints`` (optimizer state, ~5x the model) after the run.
@@ -201,6 +210,8 @@ class RMTrainConfig(TrainConfig):
 
     COMMAND: ClassVar[str] = "train rm"
     MERGED: ClassVar[frozenset[str]] = frozenset({"loss_params"})
+    # frozen parameters have no optimiser state: another freeze_layers cannot load the checkpoint's
+    CHECKPOINT_BOUND: ClassVar[frozenset[str]] = frozenset({"model", "freeze_layers"})
 
     def __post_init__(self) -> None:
         if isinstance(self.loss_params, dict):

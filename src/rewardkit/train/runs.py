@@ -97,7 +97,13 @@ def checkpoint_to_resume(config: TrainConfig, hashes: list[dict[str, Any]]) -> s
         raise RewardkitError(f"{out} has checkpoints of an unfinished run and --no-resume was given; "
                              "use --overwrite to start over, or a new --out")
     state = _read_json(checkpoints / RUN_STATE) or {}
-    diffs = config.differences(state.get("config") or {}) + _hash_differences(state.get("inputs") or [], hashes)
+    saved = state.get("config") or {}
+    diffs = config.differences(saved) + _hash_differences(state.get("inputs") or [], hashes)
+    bound = [k for k in config.differing_fields(saved) if k in config.CHECKPOINT_BOUND and k in saved]
+    if bound and config.resume:
+        changes = "; ".join(f"{k}: {saved[k]!r} -> {getattr(config, k)!r}" for k in bound)
+        raise RewardkitError(f"{out} has checkpoints of an unfinished run that --resume cannot continue ({changes}): its weights "
+                             "and optimiser state belong to that setting; use --overwrite to start over, or a new --out")
     if diffs and not config.resume:
         raise RewardkitError(f"{out} has checkpoints of an unfinished run with other settings ({'; '.join(diffs)}); {WAYS_OUT}")
     return last
