@@ -1,6 +1,7 @@
 """The neighbours step: a pair's rejected answer becomes a good answer to a similar but
 different instruction; paraphrases, unrelated prompts and multi-turn prompts give none; the
-counts add up; and the development split keeps prompts on one side."""
+counts add up; and the development split keeps prompts on one side, leaving out the pairs whose
+answer crosses it."""
 
 from __future__ import annotations
 
@@ -59,3 +60,42 @@ def test_split_by_prompt_keeps_prompts_whole_and_stratifies():
     assert not any(p.prompt[0].content.lower().replace("   ", " ") in dev_prompts for p in train)
     assert sum(p.source == "a" for p in dev) in (15, 16) and sum(p.source == "b" for p in dev) == 15  # 5 of 20 prompts each
     assert split_by_prompt(pairs, 0.25, seed=1) == (train, dev)
+
+
+def test_pairs_whose_answer_crosses_the_split_are_left_out(tmp_path, capsys):
+    """A neighbour pair trains a development prompt's chosen answer as rejected when its donor
+    lands in dev (and the other way round): `data split` leaves such pairs out of both sides."""
+    import json
+
+    from rewardkit.cli.main import main
+    from rewardkit.data.io import write_pairs
+    from rewardkit.data.split import crossing_answers
+
+    base = [pair(f"p{i}", f"prompt number {i}", chosen=f"answer {i}") for i in range(8)]
+
+    def neighbor(i, donor):
+        return pair(f"p{i}-nb{donor}", f"prompt number {i}", chosen=f"answer {i}", rejected=f"answer {donor}",
+                    subset=SUBSET, meta={"neighbor_of": f"p{i}", "neighbor_answer_from": f"p{donor}"})
+
+    train_side, dev_side = split_by_prompt(base, 0.25, seed=0)
+    t, d = [int(p.id[1:]) for p in train_side], [int(p.id[1:]) for p in dev_side]
+    assert len(d) == 2
+    crossing = [neighbor(t[0], d[0]), neighbor(d[1], t[1])]  # train <- dev answer, dev <- train answer
+    staying = [neighbor(t[2], t[3]), neighbor(d[0], d[1]), neighbor(t[4], "gone")]  # same side; donor unknown
+    pairs = base + crossing + staying
+    train, dev = split_by_prompt(pairs, 0.25, seed=0)
+    train2, dev2, left = crossing_answers(train, dev)
+    assert sorted(p.id for p in left) == sorted(p.id for p in crossing)
+    assert [p.id for p in train2] == [p.id for p in train if p not in crossing]  # order kept
+    assert [p.id for p in dev2] == [p.id for p in dev if p not in crossing]
+    assert {p.id for p in staying} <= {p.id for p in train2 + dev2}
+
+    write_pairs(pairs, str(tmp_path / "pairs.jsonl"))
+    assert main(["data", "split", "--data", str(tmp_path / "pairs.jsonl"), "--out", str(tmp_path / "split"), "--dev", "0.25"]) == 0
+    assert "2 pairs left out of both (left_out.jsonl)" in capsys.readouterr().err
+    read = {name: [json.loads(line)["id"] for line in (tmp_path / "split" / f"{name}.jsonl").read_text().splitlines()]
+            for name in ("train", "dev", "left_out")}
+    assert sorted(read["left_out"]) == sorted(p.id for p in crossing)
+    assert sum(map(len, read.values())) == len(pairs)  # nothing lost
+    manifest = json.loads((tmp_path / "split" / "manifest.json").read_text())
+    assert manifest["counts"]["pairs"]["left_out"] == {"s": 2}

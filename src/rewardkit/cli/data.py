@@ -117,24 +117,32 @@ def split(
     seed: int = typer.Option(0, "--seed", help="Seed of the split; the same seed gives the same files."),
     invalid: str = typer.Option("error", help=INVALID_HELP),
 ) -> None:
-    """Carve a development split by prompt (stratified by source) from training data."""
+    """Carve a development split by prompt (stratified by source) from training data.
+
+    Pairs whose rejected answer is the chosen answer of a pair on the other side (the curation's
+    neighbour pairs, `meta.neighbor_answer_from`) would let a development answer be trained on:
+    they go to left_out.jsonl instead, counted in the manifest."""
     from collections import Counter
 
     from rewardkit.data.io import write_pairs
-    from rewardkit.data.split import split_by_prompt
+    from rewardkit.data.split import crossing_answers, split_by_prompt
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.outputs import output_folder
 
     invalid_policy(invalid, ("error", "skip"))
     pairs, report = read_input_pairs(data, invalid)
-    train, held = split_by_prompt(pairs, dev, seed)
-    with output_folder(out, data, writes=("train.jsonl", "dev.jsonl", "manifest.json")) as folder:
+    train, held, left_out = crossing_answers(*split_by_prompt(pairs, dev, seed))
+    with output_folder(out, data, writes=("train.jsonl", "dev.jsonl", "left_out.jsonl", "manifest.json")) as folder:
         write_pairs(train, str(folder / "train.jsonl"))
         write_pairs(held, str(folder / "dev.jsonl"))
-        counts = {"train": dict(Counter(p.source for p in train)), "dev": dict(Counter(p.source for p in held))}
+        write_pairs(left_out, str(folder / "left_out.jsonl"))
+        counts = {name: dict(Counter(p.source for p in part)) for name, part in (("train", train), ("dev", held), ("left_out", left_out))}
         write_manifest(folder, build_manifest("data split", {"data": data, "dev": dev, "seed": seed, "invalid": invalid}, data,
                                               {"read": report.to_dict(), "pairs": counts}))
     print(f"train {len(train):,} pairs, dev {len(held):,} pairs -> {out}", file=sys.stderr)
+    if left_out:
+        print(f"{len(left_out):,} pairs left out of both (left_out.jsonl): their rejected answer is the chosen answer of a pair "
+              "on the other side", file=sys.stderr)
 
 
 @app.command()

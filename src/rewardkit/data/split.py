@@ -4,6 +4,13 @@ gives the same share of its prompts (the split is stratified by source).
 
 A prompt is identified by its first user turn, lower-cased with spacing collapsed, so the turns
 of one multi-turn conversation (and copies differing in case or spacing) never straddle the split.
+
+Pairs can also link two prompts: the curation's neighbours step (`rewardkit.curate.neighbors`)
+makes a pair whose rejected answer is the chosen answer of another prompt's pair
+(``meta.neighbor_answer_from``). When the two prompts land on different sides, a development
+prompt's answer is trained on (as a rejected answer, or a rejected development answer was trained
+as a chosen one), and development accuracy on it is biased. `crossing_answers` finds those pairs;
+`rewardkit data split` leaves them out of both sides and writes them to ``left_out.jsonl``.
 """
 
 from __future__ import annotations
@@ -36,3 +43,21 @@ def split_by_prompt(pairs: Sequence[PreferencePair], dev: float, seed: int = 0) 
     train = [p for p in pairs if (p.source, prompt_group(p)) not in held]
     dev_pairs = [p for p in pairs if (p.source, prompt_group(p)) in held]
     return train, dev_pairs
+
+
+ANSWER_FROM = "neighbor_answer_from"  # meta key of a pair whose rejected answer is another pair's chosen one
+
+
+def crossing_answers(train: Sequence[PreferencePair], dev: Sequence[PreferencePair]) -> tuple[list[PreferencePair], list[PreferencePair], list[PreferencePair]]:
+    """(train, dev, left_out): the pairs whose rejected answer comes from a pair on the other side
+    of the split (``meta.neighbor_answer_from`` names it) move to ``left_out``; order kept. A pair
+    whose donor is in neither list stays where it is (nothing says which side its answer is on)."""
+    side = {p.id: "train" for p in train} | {p.id: "dev" for p in dev}
+
+    def crosses(pair: PreferencePair, mine: str) -> bool:
+        donor = (pair.meta or {}).get(ANSWER_FROM)
+        return donor is not None and side.get(str(donor), mine) != mine
+
+    left_out = [p for p in train if crosses(p, "train")] + [p for p in dev if crosses(p, "dev")]
+    gone = {id(p) for p in left_out}
+    return [p for p in train if id(p) not in gone], [p for p in dev if id(p) not in gone], left_out
