@@ -97,7 +97,9 @@ def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
         by_source.setdefault(p.source, []).append(ok)
     on_shorter, on_longer = sum(shorter) / max(len(shorter), 1), sum(longer) / max(len(longer), 1)
     labelled = [ok for ok, p in zip(right, pairs) if p.source != "synth"]  # human / GPT-4 labels, not templates
-    return {"all": sum(right) / n, "labelled": sum(labelled) / max(len(labelled), 1), "labelled_pairs": len(labelled), "chosen_shorter": on_shorter, "chosen_longer": on_longer,
+    # the curation's answers to a related instruction as rejected (LLMBar's adversarial pattern)
+    neighbor = [ok for ok, p in zip(right, pairs) if p.subset == "neighbor-instruction"]
+    return {"all": sum(right) / n, "neighbor": sum(neighbor) / max(len(neighbor), 1), "neighbor_pairs": len(neighbor), "labelled": sum(labelled) / max(len(labelled), 1), "labelled_pairs": len(labelled), "chosen_shorter": on_shorter, "chosen_longer": on_longer,
             "balanced": (on_shorter + on_longer) / 2, "pairs": n, "chosen_shorter_pairs": len(shorter),
             **{f"source:{k}": sum(v) / len(v) for k, v in sorted(by_source.items())}}
 
