@@ -130,3 +130,26 @@ def _verdict_nll(folder: str) -> float:
     batch = DataCollatorForSeq2Seq(tok)(enc.features)
     with torch.no_grad():
         return float(model(**batch).loss)
+
+
+def test_train_judge_with_a_frozen_bottom(tiny_judge, tmp_path):
+    """--freeze-layers 1 on the 2-layer Llama: the embeddings (tied: also the output layer) and
+    layer 0 stay as loaded, bit for bit; layer 1 and the final norm train; the manifest counts them."""
+    from safetensors.torch import load_file
+
+    from rewardkit.data.io import write_pairs
+
+    data = tmp_path / "pairs.jsonl"
+    write_pairs(_pairs(8), str(data))
+    out = tmp_path / "judge"
+    assert main(["train", "judge", "--model", tiny_judge, "--data", str(data), "--out", str(out), "--max-steps", "2",
+                 "--batch-size", "4", "--lr", "1e-2", "--max-length", "512", "--no-bf16", "--freeze-layers", "1"]) == 0
+    before, after = load_file(f"{tiny_judge}/model.safetensors"), load_file(str(out / "model.safetensors"))
+    bottom = ("model.embed_tokens.", "model.layers.0.")
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert moved and not any(k.startswith(bottom) for k in moved)
+    assert {k for k in before if k.startswith(("model.layers.1.", "model.norm."))} <= moved
+    result = json.loads((out / "manifest.json").read_text())["result"]
+    assert result["frozen_parameters"] == sum(v.numel() for k, v in before.items() if k.startswith(bottom))
+    assert main(["train", "judge", "--model", tiny_judge, "--data", str(data), "--out", str(tmp_path / "j3"),
+                 "--max-steps", "1", "--freeze-layers", "3", "--no-bf16"]) == 2  # 2 layers only: refused

@@ -248,6 +248,8 @@ def train_judge(
     dtype: Optional[str] = typer.Option(None, "--dtype", help="Weights: auto or float32 (fp32 master weights), or bfloat16." + _j("dtype")),
     attn_implementation: Optional[str] = typer.Option(None, help="eager, sdpa, ..."),
     gradient_checkpointing: Optional[bool] = typer.Option(None, "--gradient-checkpointing", help="Trade compute for memory."),
+    freeze_layers: Optional[int] = typer.Option(None, min=0, help="Freeze the embeddings and the first N transformer layers "
+                                                "(with tied embeddings, the output layer too)." + _j("freeze_layers")),
     trust_remote_code: Optional[bool] = typer.Option(None, "--trust-remote-code", help="Allow a hub model's own Python code to run."),
     invalid: Optional[str] = typer.Option(None, help="error or skip flawed pairs." + _j("invalid")),
     resume: Optional[bool] = typer.Option(None, "--resume/--no-resume", help="As for `train rm`: continue OUT's unfinished run even with other settings / never."),
@@ -267,7 +269,7 @@ def train_judge(
         "synthetic": synthetic, "max_steps": max_steps, "epochs": epochs, "batch_size": batch_size, "grad_accum": grad_accum,
         "learning_rate": lr, "max_length": max_length, "seed": seed, "save_steps": save_steps, "logging_steps": logging_steps,
         "bf16": bf16, "dtype": dtype, "attn_implementation": attn_implementation, "gradient_checkpointing": gradient_checkpointing,
-        "trust_remote_code": trust_remote_code, "invalid": invalid, "resume": resume, "overwrite": overwrite or None,
+        "trust_remote_code": trust_remote_code, "freeze_layers": freeze_layers, "invalid": invalid, "resume": resume, "overwrite": overwrite or None,
         "keep_checkpoints": keep_checkpoints or None, "stage": stage, "samples": samples, "temperature": temperature,
         "max_new_tokens": max_new_tokens, "sampler": sampler, "per_prompt": per_prompt, "unparsed_wrong": unparsed_wrong, "beta": beta, "sft_weight": sft_weight,
         "limit": limit,

@@ -52,6 +52,7 @@ class TrainConfig:
     overwrite: bool = False
     keep_checkpoints: bool = False
     trust_remote_code: bool = False
+    freeze_layers: int = 0
 
     COMMAND: ClassVar[str] = ""  # the manifest's command for this kind of run
     MERGED: ClassVar[frozenset[str]] = frozenset()  # mapping fields whose file and CLI values merge key by key
@@ -59,8 +60,9 @@ class TrainConfig:
     BOOKKEEPING: ClassVar[frozenset[str]] = frozenset({"out", "resume", "overwrite", "keep_checkpoints", "logging_steps", "save_steps",
                                                       "save_total_limit", "eval_steps"})
     # settings a checkpoint is made of: its weights and optimiser state belong to one backbone and
-    # one set of trained parameters, so not even --resume continues it across a change of these
-    CHECKPOINT_BOUND: ClassVar[frozenset[str]] = frozenset({"model"})
+    # one set of trained parameters (frozen ones have no optimiser state), so not even --resume
+    # continues it across a change of these
+    CHECKPOINT_BOUND: ClassVar[frozenset[str]] = frozenset({"model", "freeze_layers"})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +85,8 @@ class TrainConfig:
             if isinstance(getattr(c, name), str):
                 setattr(c, name, [getattr(c, name)])
         check_fields(self)
+        if c.freeze_layers < 0:
+            raise ConfigFieldError("freeze_layers", f"must be 0 or more, got {c.freeze_layers}")
         if c.max_steps == 0 or c.max_steps < -1:
             raise ConfigFieldError("max_steps", f"must be at least 1 (or -1 to train for `epochs`), got {c.max_steps}")
         if c.save_total_limit < 1:
@@ -204,14 +208,11 @@ class RMTrainConfig(TrainConfig):
     template: str = "auto"
     length_buckets: int = 1
     disable_dropout: bool = True
-    freeze_layers: int = 0
     average_checkpoints: int | None = None
     normalize: bool = False
 
     COMMAND: ClassVar[str] = "train rm"
     MERGED: ClassVar[frozenset[str]] = frozenset({"loss_params"})
-    # frozen parameters have no optimiser state: another freeze_layers cannot load the checkpoint's
-    CHECKPOINT_BOUND: ClassVar[frozenset[str]] = frozenset({"model", "freeze_layers"})
 
     def __post_init__(self) -> None:
         if isinstance(self.loss_params, dict):
@@ -227,8 +228,6 @@ class RMTrainConfig(TrainConfig):
             raise RewardkitError(f"unknown loss {self.loss!r}; known: {', '.join(LOSSES)}")
         if self.template not in ("auto", "chat", "plain"):
             raise RewardkitError(f"template must be auto, chat or plain, not {self.template!r}")
-        if self.freeze_layers < 0:
-            raise ConfigFieldError("freeze_layers", f"must be 0 or more, got {self.freeze_layers}")
         self.check_training(("batch_size", "length_buckets", "grad_accum", "max_length", "save_steps", "logging_steps"))
         if self.average_checkpoints is not None:
             if self.average_checkpoints < 2:
@@ -284,7 +283,8 @@ class JudgeTrainConfig(TrainConfig):
         batch_size, grad_accum, learning_rate, weight_decay, warmup_ratio, lr_scheduler, epochs,
         max_steps, bf16, dtype, seed, save_steps, save_total_limit, eval_steps, logging_steps,
         attn_implementation, gradient_checkpointing, invalid, resume, overwrite,
-        keep_checkpoints, trust_remote_code: as in `RMTrainConfig`.
+        keep_checkpoints, trust_remote_code, freeze_layers: as in `RMTrainConfig`. With tied
+        embeddings (SmolLM2) frozen embeddings freeze the output layer too: it is the same matrix.
     """
 
     method: str = "sft"

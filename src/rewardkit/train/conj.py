@@ -39,7 +39,7 @@ from rewardkit.errors import DataError, RewardkitError
 from rewardkit.models.judges.templates import JudgeTemplate
 from rewardkit.models.verdicts import parse_verdict
 from rewardkit.train.config import JudgeTrainConfig
-from rewardkit.train.judge import load_for_training, verdict_target
+from rewardkit.train.judge import frozen_parameters, load_for_training, verdict_target
 
 STAGES = ("sample", "hint", "pairs", "dpo")
 ORDERS = ("chosen-first", "chosen-second")
@@ -251,7 +251,7 @@ def run_dpo(config: JudgeTrainConfig, rows: list[dict[str, Any]], progress: bool
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     summary = {"steps": result.global_step, "train_loss": result.training_loss, "train_seconds": time.perf_counter() - started,
-               "resumed_from": resume_from, "dpo_pairs": len(data), "truncated_prompts": truncated, "bf16": args.bf16,
+               "resumed_from": resume_from, "frozen_parameters": frozen_parameters(model), "dpo_pairs": len(data), "truncated_prompts": truncated, "bf16": args.bf16,
                "log_history": trainer.state.log_history}
     trainer.save_model(config.out)
     tok.save_pretrained(config.out)

@@ -165,16 +165,25 @@ def _read(paths: list[str], invalid: str) -> tuple[list[PreferencePair], Any]:
 
 
 def load_for_training(config: JudgeTrainConfig) -> tuple[Any, Any]:
-    """(tokenizer with a pad token, causal LM in fp32 master weights unless asked otherwise)."""
+    """(tokenizer with a pad token, causal LM in fp32 master weights unless asked otherwise), with
+    the embeddings and first ``config.freeze_layers`` layers frozen (`rewardkit.train.freezing`)."""
     from rewardkit.data.tokens import load_tokenizer
     from rewardkit.models.loading import LoadOptions, load_causal_lm_for_training
+    from rewardkit.train.freezing import freeze_bottom
 
     tokenizer = load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
                           attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
-    return tokenizer, load_causal_lm_for_training(config.model, options)
+    model = load_causal_lm_for_training(config.model, options)
+    freeze_bottom(model, config.freeze_layers)
+    return tokenizer, model
+
+
+def frozen_parameters(model: Any) -> int:
+    """How many numbers of `model` train not (the manifest's ``frozen_parameters``)."""
+    return sum(p.numel() for p in model.parameters() if not p.requires_grad)
 
 
 def train_judge(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, Any]:
@@ -236,6 +245,7 @@ def train_sft(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, A
         "train_loss": result.training_loss,
         "train_seconds": seconds,
         "resumed_from": plan.resume_from,
+        "frozen_parameters": frozen_parameters(model),
         "bf16": args.bf16,
         "examples": len(examples),
         "critic_pairs": len(critics),
