@@ -22,21 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import require_shared, sample_evenly, write_result  # noqa: E402
+from judge_training import fits  # noqa: E402
 
 from rewardkit.data.io import write_pairs  # noqa: E402
 from rewardkit.train.config import JudgeTrainConfig  # noqa: E402
 from rewardkit.train.judge import train_judge  # noqa: E402
-
-
-def fitting(pairs: list, max_length: int) -> list:
-    """The pairs whose judge prompt and verdict fit `max_length` tokens, so no arm truncates."""
-    from rewardkit.data.tokens import load_tokenizer
-    from rewardkit.models.judges import load_template
-    from rewardkit.models.judges.backends import render_chat
-
-    tok, tpl = load_tokenizer("smollm2"), load_template("skywork-critic")
-    return [p for p in pairs
-            if len(tok(render_chat(tok, tpl.render(p.prompt, p.chosen, p.rejected)), add_special_tokens=False)["input_ids"]) + 8 <= max_length]
 
 
 def main() -> None:
@@ -54,7 +44,7 @@ def main() -> None:
     hf_logging.disable_progress_bar()
     out = Path(args.out)
     train, held, info = sample_evenly(20, 6, seed=0)
-    train, held = fitting(train, args.max_length), fitting(held, args.max_length)
+    train, held = fits(train, args.max_length), fits(held, args.max_length)  # no arm truncates
     write_pairs(train, str(out / "train.jsonl"))
     write_pairs(held, str(out / "held.jsonl"))
     result: dict = {"model": "smollm2", "layers": 30, "steps": args.steps, "batch_size": args.batch_size,

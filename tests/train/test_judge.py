@@ -132,7 +132,7 @@ def _verdict_nll(folder: str) -> float:
         return float(model(**batch).loss)
 
 
-def test_train_judge_with_a_frozen_bottom(tiny_judge, tmp_path):
+def test_train_judge_with_a_frozen_bottom(tiny_judge, tmp_path, capsys):
     """--freeze-layers 1 on the 2-layer Llama: the embeddings (tied: also the output layer) and
     layer 0 stay as loaded, bit for bit; layer 1 and the final norm train; the manifest counts them."""
     from safetensors.torch import load_file
@@ -152,4 +152,5 @@ def test_train_judge_with_a_frozen_bottom(tiny_judge, tmp_path):
     result = json.loads((out / "manifest.json").read_text())["result"]
     assert result["frozen_parameters"] == sum(v.numel() for k, v in before.items() if k.startswith(bottom))
     assert main(["train", "judge", "--model", tiny_judge, "--data", str(data), "--out", str(tmp_path / "j3"),
-                 "--max-steps", "1", "--freeze-layers", "3", "--no-bf16"]) == 2  # 2 layers only: refused
+                 "--max-steps", "1", "--freeze-layers", "3", "--no-bf16"]) == 2
+    assert "freeze_layers is 3 but LlamaForCausalLM has 2 layers" in capsys.readouterr().err

@@ -39,7 +39,7 @@ from rewardkit.errors import DataError, RewardkitError
 from rewardkit.models.judges.templates import JudgeTemplate
 from rewardkit.models.verdicts import parse_verdict
 from rewardkit.train.config import JudgeTrainConfig
-from rewardkit.train.judge import frozen_parameters, load_for_training, verdict_target
+from rewardkit.train.judge import load_for_training, verdict_target
 
 STAGES = ("sample", "hint", "pairs", "dpo")
 ORDERS = ("chosen-first", "chosen-second")
@@ -209,6 +209,7 @@ def run_dpo(config: JudgeTrainConfig, rows: list[dict[str, Any]], progress: bool
     from rewardkit.manifest import describe_input
     from rewardkit.models.judges.backends import render_chat
     from rewardkit.models.loading import bf16_supported, default_device
+    from rewardkit.train.freezing import frozen_parameters
     from rewardkit.train.rm import RichProgressCallback
     from rewardkit.train.runs import checkpoint_to_resume, input_hashes, record_run
 

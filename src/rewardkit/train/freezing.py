@@ -51,3 +51,9 @@ def freeze_bottom(model: Any, n_layers: int) -> int:
     for param in frozen:
         param.requires_grad_(False)
     return sum(p.numel() for p in frozen)
+
+
+def frozen_parameters(model: Any) -> int:
+    """How many numbers of `model` do not train (the manifest's ``frozen_parameters``; a tied
+    matrix counts once)."""
+    return sum(p.numel() for p in model.parameters() if not p.requires_grad)

@@ -181,11 +181,6 @@ def load_for_training(config: JudgeTrainConfig) -> tuple[Any, Any]:
     return tokenizer, model
 
 
-def frozen_parameters(model: Any) -> int:
-    """How many numbers of `model` train not (the manifest's ``frozen_parameters``)."""
-    return sum(p.numel() for p in model.parameters() if not p.requires_grad)
-
-
 def train_judge(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, Any]:
     """Train a judge by ``config.method``; the model folder (and its manifest) goes to ``config.out``."""
     if config.method == "con-j":
@@ -202,6 +197,7 @@ def train_sft(config: JudgeTrainConfig, *, progress: bool = True) -> dict[str, A
 
     from rewardkit.manifest import build_manifest, write_manifest
     from rewardkit.models.judges.templates import load_template
+    from rewardkit.train.freezing import frozen_parameters
     from rewardkit.train.rm import RichProgressCallback, training_arguments
     from rewardkit.train.runs import finish_run, input_hashes, plan_run, record_run
 
