@@ -105,21 +105,33 @@ def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
 
 
 def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, seed: int = 0) -> tuple[str, dict]:
-    """`n` pairs drawn uniformly from the curation config's raw sources (flawed rows and prompts of
-    the development split left out, nothing else), written to ``out/uniform.jsonl``."""
+    """`n` pairs drawn uniformly from the curation config's raw sources, written to
+    ``out/uniform.jsonl``. Left out: flawed rows, prompts of the development split, and prompts
+    the config's ``decontaminate`` steps remove (benchmark prompts: the control differs from the
+    recipe in curation, not in training on the benchmark it is reported on); nothing else."""
     import random
 
+    from rewardkit.curate.pipeline import build_step
+    from rewardkit.curate.report import StepReport
     from rewardkit.data.io import ReadReport, read_pairs, write_pairs
     from rewardkit.data.split import prompt_group
 
-    sources = yaml.safe_load(Path(curate_config).read_text())["sources"]
+    config = yaml.safe_load(Path(curate_config).read_text())
     held = {prompt_group(p) for p in load_pairs(dev_files)}
     report = ReadReport()
-    pool = [p for s in sources for p in read_pairs(s["path"], invalid="skip", report=report) if prompt_group(p) not in held]
+    pool = [p for s in config["sources"] for p in read_pairs(s["path"], invalid="skip", report=report) if prompt_group(p) not in held]
+    removed: dict[str, int] = {}
+    for i, step in enumerate(config.get("steps") or []):
+        (kind, settings), = step.items()
+        if kind == "decontaminate":
+            counts = StepReport(kind)
+            pool = list(build_step(kind, settings, f"{curate_config} step {i + 1}").apply(pool, counts))
+            for reason, k in counts.removed_by_reason().items():
+                removed[reason] = removed.get(reason, 0) + k
     picked = random.Random(seed).sample(pool, min(n, len(pool)))
     path = out / "uniform.jsonl"
     write_pairs(picked, str(path))
-    return str(path), {"pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped)}
+    return str(path), {"pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped), "decontaminated": removed}
 
 
 def trained_minutes(spec: str, rows: list[dict]) -> float:

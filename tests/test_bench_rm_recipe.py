@@ -34,3 +34,40 @@ def test_a_row_on_another_dev_split_is_refused(tmp_path):
 def test_a_missing_dev_file_is_named(tmp_path):
     with pytest.raises(SystemExit, match=r"--dev: no such file .*nowhere\.jsonl"):
         dev_digest([str(tmp_path / "nowhere.jsonl")])
+
+
+def test_the_uncurated_control_leaves_out_dev_and_benchmark_prompts(tmp_path):
+    """The control draws uniformly from the raw sources, without the development split's prompts
+    and without the prompts the curation config's decontaminate step removes: an uncurated model
+    that trained on rb-open's prompts would be compared on a benchmark it has seen."""
+    import json
+
+    import yaml
+
+    from rm_recipe import uniform_sample
+
+    from rewardkit.data.io import load_pairs
+
+    def row(i, prompt):
+        return {"id": f"p{i}", "prompt": prompt, "chosen": f"good {i}", "rejected": f"bad {i}"}
+
+    bench = "name the three largest moons of jupiter in order of size please"  # 12 words: 8-grams
+    prompts = [bench, "what is two plus two", "translate hello into french", "write a haiku about rain",
+               "how do magnets work", "explain why the sky is blue"]
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text("".join(json.dumps(row(i, p)) + "\n" for i, p in enumerate(prompts)))
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps(row(9, "Please name the three largest moons of Jupiter in order of size!")) + "\n")
+    benchmark = tmp_path / "bench.jsonl"
+    benchmark.write_text(json.dumps(row(0, bench)) + "\n")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text(json.dumps(row(1, "write a haiku about rain")) + "\n")
+    config = tmp_path / "curate.yaml"
+    config.write_text(yaml.safe_dump({"sources": [{"path": str(raw)}, {"path": str(other)}],
+                                      "steps": [{"dedup": {"threshold": 0.8}}, {"decontaminate": {"against": [str(benchmark)]}}]}))
+    path, info = uniform_sample(str(config), 10, [str(dev)], tmp_path)
+    picked = sorted(p.prompt[0].content for p in load_pairs([path]))
+    assert picked == ["explain why the sky is blue", "how do magnets work", "translate hello into french", "what is two plus two"]
+    assert info == {"pool": 4, "pairs": 4, "skipped": {}, "decontaminated": {"benchmark-exact-match": 1, "benchmark-ngram-match": 1}}
+    _, info = uniform_sample(str(config), 2, [str(dev)], tmp_path)
+    assert info["pairs"] == 2  # n below the pool: a sample of n
