@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RB_OPEN, RESULTS, require_shared  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
+from rewardkit.errors import RewardkitError  # noqa: E402
 from rewardkit.evaluate.runner import EvalOptions, run_evaluation  # noqa: E402
 from rewardkit.models.ensemble import PREFIX, parse_ensemble_spec  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
@@ -111,21 +112,22 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
     recipe in curation, not in training on the benchmark it is reported on); nothing else."""
     import random
 
-    from rewardkit.curate.pipeline import build_step
+    from rewardkit.curate.decontaminate import DecontaminateStep
+    from rewardkit.curate.pipeline import CurateConfig
     from rewardkit.curate.report import StepReport
     from rewardkit.data.io import ReadReport, read_pairs, write_pairs
     from rewardkit.data.split import prompt_group
 
-    config = yaml.safe_load(Path(curate_config).read_text())
+    config = CurateConfig.from_yaml(curate_config)
     held = {prompt_group(p) for p in load_pairs(dev_files)}
     report = ReadReport()
-    pool = [p for s in config["sources"] for p in read_pairs(s["path"], invalid="skip", report=report) if prompt_group(p) not in held]
+    pool = [p for s in config.sources for p in read_pairs(s.path, format=s.format, invalid="skip", report=report)
+            if prompt_group(p) not in held]
     removed: dict[str, int] = {}
-    for i, step in enumerate(config.get("steps") or []):
-        (kind, settings), = step.items()
-        if kind == "decontaminate":
-            counts = StepReport(kind)
-            pool = list(build_step(kind, settings, f"{curate_config} step {i + 1}").apply(pool, counts))
+    for step in config.steps:
+        if isinstance(step, DecontaminateStep):
+            counts = StepReport(step.name)
+            pool = list(step.apply(pool, counts))
             for reason, k in counts.removed_by_reason().items():
                 removed[reason] = removed.get(reason, 0) + k
     picked = random.Random(seed).sample(pool, min(n, len(pool)))
@@ -164,6 +166,8 @@ def _scored(row: dict) -> str:
 
 def markdown(rows: list[dict]) -> str:
     pct = lambda v: "-" if v is None else f"{100 * v:.1f}"  # noqa: E731
+    splits = {r["dev"]["pairs"]: r["dev"]["labelled_pairs"] for r in rows if r["dev"].get("labelled_pairs")}
+    labelled = ", ".join(f"{k:,} of {n:,} pairs" for n, k in sorted(splits.items())) or "none recorded"
     lines = ["# Reward-model ablation (rewardkit's CPU recipe, issue 13)", "",
              "Chosen on the development split (carved by prompt from the training pool); rb-open is the report. "
              "Random on rb-open: Chat 49.7, Chat Hard 46.5, Safety 44.7, Reasoning 49.4 (score 47.6).", "",
@@ -173,9 +177,8 @@ def markdown(rows: list[dict]) -> str:
              "head rounds rewards to 8 significant bits and the ties count as wrong (115 of 2,158 rb-open pairs for "
              "the top-45% row, mostly HumanEvalPack). Rows whose model was still on this machine were rescored; the "
              "column keeps what they read before.", "",
-             "Dev labelled is the dev accuracy without the synthetic pairs (the human- and GPT-4-labelled sources, "
-             "354 of 502 pairs, 1,139 of 1,416 on the recipe's split): closer to the public human-labelled benchmarks "
-             "the model is also judged on.", "",
+             "Dev labelled is the dev accuracy without the synthetic pairs (the human- and GPT-4-labelled sources: "
+             f"{labelled}): closer to the public human-labelled benchmarks the model is also judged on.", "",
              "Dev pairs says which development split a row was measured on; rows compare only within one split. The "
              "504- and 502-pair splits were carved from earlier curations and kept fixed for the rows after them; the 1,416-pair "
              "split is the one `scripts/quality_recipe.sh` carves today (`data split` leaving out pairs that cross it).", "",
@@ -232,7 +235,10 @@ def main() -> None:
     if args.uniform_from:
         n = len(load_pairs(RMTrainConfig.from_sources(args.config, overrides).data))
         out.mkdir(parents=True, exist_ok=True)
-        overrides["data"], sampled = uniform_sample(args.uniform_from, n, args.dev, out)
+        try:
+            overrides["data"], sampled = uniform_sample(args.uniform_from, n, args.dev, out)
+        except RewardkitError as e:  # a bad curation config or source file: its message, no traceback
+            raise SystemExit(f"--uniform-from: {e}") from None
         overrides["data"] = [overrides["data"]]
     started = time.perf_counter()
     earlier = next((x for x in rows if x["name"] == args.name), None)

@@ -71,3 +71,14 @@ def test_the_uncurated_control_leaves_out_dev_and_benchmark_prompts(tmp_path):
     assert info == {"pool": 4, "pairs": 4, "skipped": {}, "decontaminated": {"benchmark-exact-match": 1, "benchmark-ngram-match": 1}}
     _, info = uniform_sample(str(config), 2, [str(dev)], tmp_path)
     assert info["pairs"] == 2  # n below the pool: a sample of n
+
+
+def test_a_bad_curation_config_for_the_control_is_named(tmp_path):
+    from rm_recipe import uniform_sample
+
+    from rewardkit.errors import RewardkitError
+
+    config = tmp_path / "curate.yaml"
+    config.write_text("sources: [{path: x.jsonl}]\nsteps: [{decontaminate: {against: [b.jsonl], ngrams: 8}}]\n")
+    with pytest.raises(RewardkitError, match=r"curate\.yaml: steps\[0\]: decontaminate: unknown settings \['ngrams'\]"):
+        uniform_sample(str(config), 1, [], tmp_path)
