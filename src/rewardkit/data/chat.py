@@ -40,12 +40,15 @@ _PLAIN_ROLE = {"system": "System", "user": "User", "assistant": "Assistant"}
 
 @dataclass(frozen=True, slots=True)
 class Encoded:
-    """Token ids of one conversation, and what truncation removed."""
+    """Token ids of one conversation, and what truncation removed. ``response_start`` is the
+    index of the first response token under the chat template (None for plain text pairs, whose
+    special tokens sit between the two segments)."""
 
     input_ids: list[int]
     token_type_ids: list[int] | None
     prompt_tokens_cut: int = 0
     response_tokens_cut: int = 0
+    response_start: int | None = None
 
     @property
     def truncated(self) -> bool:
@@ -179,4 +182,4 @@ class ChatFormatter:
     def _join_chat(self, head: list[int], tail: list[int]) -> Encoded:
         p_keep, r_keep = split_budget(len(head), len(tail), self.max_length)
         kept_head = cut_prompt(head, p_keep, self.tokenizer.bos_token_id)
-        return Encoded(kept_head + tail[:r_keep], None, len(head) - p_keep, len(tail) - r_keep)
+        return Encoded(kept_head + tail[:r_keep], None, len(head) - p_keep, len(tail) - r_keep, len(kept_head))

@@ -96,6 +96,20 @@ def _one_line(e: Exception) -> str:
     return " ".join(str(e).split())[:500]
 
 
+def length_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int | None = None) -> Iterator[list[int]]:
+    """Indices of sequences of `lengths` in forward batches: longest first, at most `batch_size`
+    sequences and, when given, `max_batch_tokens` padded tokens (the longest times the count)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    start = 0
+    while start < len(order):
+        width = lengths[order[start]]  # the longest of this batch
+        size = batch_size
+        if max_batch_tokens:
+            size = max(1, min(size, max_batch_tokens // max(width, 1)))
+        yield order[start : start + size]
+        start += size
+
+
 class ClassifierScorer:
     """`RewardScorer` over a sequence classifier (trained here, a hub RM, or a bare backbone)."""
 
@@ -205,15 +219,7 @@ class ClassifierScorer:
         """Indices of `encoded` in forward batches: longest first, at most `batch_size` sequences
         and, when given, `max_batch_tokens` padded tokens (the longest times the count), so memory
         stays bounded whatever the lengths."""
-        order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
-        start = 0
-        while start < len(order):
-            width = len(encoded[order[start]].input_ids)  # the longest of this batch
-            size = self.batch_size
-            if max_batch_tokens:
-                size = max(1, min(size, max_batch_tokens // max(width, 1)))
-            yield order[start : start + size]
-            start += size
+        return length_batches([len(e.input_ids) for e in encoded], self.batch_size, max_batch_tokens)
 
     def score_encoded(self, encoded: Sequence[Encoded], on_batch: Callable[[int], None] | None = None,
                       max_batch_tokens: int | None = None) -> list[float]:

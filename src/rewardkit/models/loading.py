@@ -235,8 +235,8 @@ def drop_gguf_marker(model: Any) -> None:
         del model.config.quantization_config
 
 
-def load_causal_lm_for_training(model: str, options: LoadOptions) -> Any:
-    """A causal LM to fine-tune (an embedded name, a folder, a .gguf file or a hub id)."""
+def load_causal_lm(model: str, options: LoadOptions) -> Any:
+    """A causal LM to fine-tune or score with (an embedded name, a folder, a .gguf file or a hub id)."""
     from transformers import AutoModelForCausalLM
 
     from rewardkit.embedded import resolve

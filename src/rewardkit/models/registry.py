@@ -5,6 +5,7 @@
 | ``length``, ``shortest`` | response length baselines |
 | ``random`` or ``random:SEED`` | seeded random rewards |
 | ``relevance`` or ``relevance:ENCODER`` | cosine similarity of the instruction's and the response's sentence embeddings (MiniLM by default; `rewardkit.models.relevance`) |
+| ``loglik:LM``, ``pmi:LM`` (and ``-mean``) | a causal LM's log-probability of the response given the prompt, or its PMI with the prompt (`rewardkit.models.likelihood`) |
 | ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head (refused unless ``allow_untrained_head=True``) |
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
 | ``ensemble:A,B@W,...`` | the weighted mean of the members' rewards (any of the above; `rewardkit.models.ensemble`) |
@@ -31,8 +32,11 @@ BACKBONE_OPTIONS = frozenset({"batch_size", "bf16", "device", "attn_implementati
 
 def is_baseline(spec: str) -> bool:
     """Whether `spec` names a scorer that nothing trained (``length``, ``shortest``,
-    ``random[:SEED]``, ``relevance[:ENCODER]``)."""
-    return spec in BASELINES or spec == "relevance" or spec.startswith(("random:", "relevance:"))
+    ``random[:SEED]``, ``relevance[:ENCODER]``, and a pretrained LM's likelihood, ``loglik:LM``,
+    ``pmi:LM`` and their ``-mean`` modes)."""
+    from rewardkit.models.likelihood import is_likelihood_spec
+
+    return spec in BASELINES or spec == "relevance" or spec.startswith(("random:", "relevance:")) or is_likelihood_spec(spec)
 
 
 def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
@@ -62,6 +66,10 @@ def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
         from rewardkit.models.relevance import RelevanceScorer
 
         return RelevanceScorer.load(spec, **kwargs)
+    from rewardkit.models.likelihood import LikelihoodScorer, is_likelihood_spec
+
+    if is_likelihood_spec(spec):
+        return LikelihoodScorer.load(spec, **kwargs)
     from rewardkit.models.classifier import ClassifierScorer
 
     return ClassifierScorer.load(spec, **kwargs)

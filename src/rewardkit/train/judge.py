@@ -168,7 +168,7 @@ def load_for_training(config: JudgeTrainConfig) -> tuple[Any, Any]:
     """(tokenizer with a pad token, causal LM in fp32 master weights unless asked otherwise), with
     the embeddings and first ``config.freeze_layers`` layers frozen (`rewardkit.train.freezing`)."""
     from rewardkit.data.tokens import load_tokenizer
-    from rewardkit.models.loading import LoadOptions, load_causal_lm_for_training
+    from rewardkit.models.loading import LoadOptions, load_causal_lm
     from rewardkit.train.freezing import freeze_bottom
 
     tokenizer = load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
@@ -176,7 +176,7 @@ def load_for_training(config: JudgeTrainConfig) -> tuple[Any, Any]:
         tokenizer.pad_token = tokenizer.eos_token
     options = LoadOptions(dtype="float32" if config.dtype == "auto" else config.dtype,
                           attn_implementation=config.attn_implementation, trust_remote_code=config.trust_remote_code)
-    model = load_causal_lm_for_training(config.model, options)
+    model = load_causal_lm(config.model, options)
     freeze_bottom(model, config.freeze_layers)
     return tokenizer, model
 
