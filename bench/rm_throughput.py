@@ -4,9 +4,10 @@
     pre-tokenized pairs (TRL drops over-length pairs and appends EOS, which BERT lacks, so both
     get the same ids), batch size, steps, learning rate and precision; TRL's activation
     checkpointing (on by default) is turned off so both do the same compute. Tokens/s counts
-    real (non-pad) tokens. Both models' held-out accuracy is shown. A third rewardkit arm
-    freezes the embeddings and layers 1-2 (`--freeze-layers 2`): less work per token, so its
-    held-out accuracy is the check that it did not cost quality at equal steps.
+    real (non-pad) tokens. Both models' held-out accuracy is shown. Two more rewardkit arms
+    freeze the embeddings and layer 1 (`--freeze-layers 1`, what configs/rm-quality.yaml trains
+    with) or layers 1-2: less work per token, so their held-out accuracy is the check that it did
+    not cost quality at equal steps.
 (b) scoring: `ClassifierScorer` (length-sorted batches of 32, inference_mode; fp32, bf16 autocast
     over fp32 weights, and bf16 weights, each with how often it orders a pair as the fp32
     pipeline does) vs a reward-bench-style transformers text-classification pipeline (batch 8,
@@ -63,8 +64,10 @@ def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:
     flops_per_pass = forward_flops(model, [len(s) for s in enc.chosen + enc.rejected])
     results, frozen_layers = {}, {}
 
-    # the defaults, two length buckets, and two buckets with the embeddings and layers 1-2 frozen
-    for name, buckets, frozen in (("rewardkit", 1, 0), ("rewardkit-buckets2", 2, 0), ("rewardkit-buckets2-freeze2", 2, 2)):
+    # the defaults, two length buckets, and two buckets with the embeddings and layer 1 (the quality
+    # recipe's config) or layers 1-2 frozen
+    for name, buckets, frozen in (("rewardkit", 1, 0), ("rewardkit-buckets2", 2, 0), ("rewardkit-buckets2-freeze1", 2, 1),
+                                  ("rewardkit-buckets2-freeze2", 2, 2)):
         cfg = RMTrainConfig(model="minilm", data=[str(work / "train.jsonl")], out=str(work / name), max_steps=args.steps,
                             batch_size=args.batch, learning_rate=args.lr, max_length=args.max_length, bf16=args.bf16,
                             logging_steps=10, save_steps=10_000, overwrite=True, seed=0, length_buckets=buckets,
