@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import require_shared, write_result  # noqa: E402
+from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.models.likelihood import EMPTY_PROMPT, LikelihoodScorer  # noqa: E402
@@ -37,14 +38,9 @@ from rewardkit.models.registry import load_scorer  # noqa: E402
 WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 
-def accuracies(rewards: list[float], pairs) -> dict[str, float]:
-    n = len(pairs)
-    right = [rewards[i] > rewards[i + n] for i in range(n)]
-    shorter = [ok for ok, p in zip(right, pairs) if len(p.chosen) < len(p.rejected)]
-    longer = [ok for ok, p in zip(right, pairs) if len(p.chosen) >= len(p.rejected)]
-    labelled = [ok for ok, p in zip(right, pairs) if p.source != "synth"]
-    mean = lambda xs: sum(xs) / max(len(xs), 1)  # noqa: E731
-    return {"all": mean(right), "balanced": (mean(shorter) + mean(longer)) / 2, "labelled": mean(labelled)}
+def _acc(rewards: list[float], pairs: list) -> dict[str, float]:
+    a = pair_accuracies(rewards, pairs)
+    return {k: a[k] for k in ("all", "balanced", "labelled")}
 
 
 def main() -> None:
@@ -70,14 +66,14 @@ def main() -> None:
              "pmi": [a - b for a, b in zip(sums[:k], sums[k:])],
              "pmi-mean": [(a - b) / c for a, b, c in zip(sums[:k], sums[k:], counts[:k])]}
     result = {"rm": args.rm, "lm": args.lm, "dev": args.dev, "sample": {s: min(args.per_source, len(v)) for s, v in sorted(by_source.items())},
-              "rm_alone": accuracies(rm, sample), "modes": {}}
+              "rm_alone": _acc(rm, sample), "modes": {}}
     print(f"reward model alone: {result['rm_alone']}")
     for mode, values in modes.items():
         spread = statistics.pstdev(values) or 1.0
-        row = {"std": spread, "alone": accuracies(values, sample), "weights": {}}
+        row = {"std": spread, "alone": _acc(values, sample), "weights": {}}
         for w in WEIGHTS:  # the ensemble spec's weight for this member is w / std
             row["weights"][str(w)] = {"spec_weight": w / spread,
-                                      **accuracies([a + w * b / spread for a, b in zip(rm, values)], sample)}
+                                      **_acc([a + w * b / spread for a, b in zip(rm, values)], sample)}
         result["modes"][mode] = row
         best = max(row["weights"].items(), key=lambda kv: kv[1]["balanced"])
         print(f"{mode:12s} alone balanced {100 * row['alone']['balanced']:.1f}; best w={best[0]} "

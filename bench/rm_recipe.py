@@ -88,7 +88,12 @@ def check_same_dev(rows: list[dict], dev_files: list[str], digest: str, pairs: i
 
 def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
     pairs = load_pairs(dev_files)
-    rewards = load_scorer(model).score(pair_conversations(pairs))
+    return pair_accuracies(load_scorer(model).score(pair_conversations(pairs)), pairs)
+
+
+def pair_accuracies(rewards: list[float], pairs: list) -> dict[str, float]:
+    """Accuracies of `rewards` (the chosen conversations', then the rejected ones', as
+    `pair_conversations` orders them) on `pairs`: all, by length side, balanced, labelled, by source."""
     n = len(pairs)
     right = [c > r for c, r in zip(rewards[:n], rewards[n:])]
     shorter = [ok for ok, p in zip(right, pairs) if len(p.chosen) < len(p.rejected)]

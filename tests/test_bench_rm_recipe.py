@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from rm_recipe import check_same_dev, dev_digest  # noqa: E402
+from rm_recipe import check_same_dev, dev_digest, pair_accuracies  # noqa: E402
 
 
 def test_a_row_on_another_dev_split_is_refused(tmp_path):
@@ -82,3 +82,23 @@ def test_a_bad_curation_config_for_the_control_is_named(tmp_path):
     config.write_text("sources: [{path: x.jsonl}]\nsteps: [{decontaminate: {against: [b.jsonl], ngrams: 8}}]\n")
     with pytest.raises(RewardkitError, match=r"curate\.yaml: steps\[0\]: decontaminate: unknown settings \['ngrams'\]"):
         uniform_sample(str(config), 1, [], tmp_path)
+
+
+def test_pair_accuracies_by_hand():
+    from rewardkit.data.schema import Message, PreferencePair
+
+    def pair(source, chosen, rejected, subset=None):
+        return PreferencePair(id=f"{source}-{chosen}", prompt=[Message("user", "q")], chosen=chosen, rejected=rejected,
+                              source=source, subset=subset)
+
+    pairs = [pair("synth", "long answer", "no"),       # chosen longer, right
+             pair("synth", "a", "longer one"),         # chosen shorter, wrong
+             pair("hh", "ok", "much longer"),          # chosen shorter, right
+             pair("hh", "tie!", "tie?", "neighbor-instruction")]  # equal length counts as longer; a tie is wrong
+    rewards = [2.0, 0.0, 1.0, 5.0] + [1.0, 3.0, 0.0, 5.0]
+    a = pair_accuracies(rewards, pairs)
+    assert a["all"] == 0.5
+    assert (a["chosen_longer"], a["chosen_shorter"], a["balanced"]) == (0.5, 0.5, 0.5)
+    assert (a["labelled"], a["labelled_pairs"]) == (0.5, 2)
+    assert (a["neighbor"], a["neighbor_pairs"]) == (0.0, 1)
+    assert (a["source:synth"], a["source:hh"], a["chosen_shorter_pairs"]) == (0.5, 0.5, 2)
