@@ -99,7 +99,8 @@ def test_data_stats(spec, invalid):
 
 @given(spec=data_files(), second=st.one_of(st.none(), data_files()), batch=ints, invalid=policies,
        model=st.sampled_from(["length", "shortest", "random", "random:x", "relevance:", "relevance:/no/such/encoder",
-                              "ensemble:length,relevance: ", "ensemble:length@x,random"]))
+                              "ensemble:length,relevance: ", "ensemble:length@x,random",
+                              "loglik:", "pmi-mean: ", "pmi:/no/such/lm", "ensemble:length,loglik-mean:/no/such/lm@0.5"]))
 def test_score(spec, second, batch, invalid, model):
     def build(folder):
         inputs = [_write(folder, "a", spec)] + ([_write(folder, "b", second)] if second else [])

@@ -99,3 +99,14 @@ def test_likelihood_specs_train_nothing():
 
     assert all(map(is_baseline, ["loglik:smollm2", "pmi:runs/lm", "pmi-mean:HuggingFaceTB/SmolLM2-135M-Instruct"]))
     assert not any(map(is_baseline, ["pmi", "runs/pmi", "pmi-x:smollm2"]))
+
+
+def test_a_model_without_a_chat_template_is_refused_before_loading(tiny_bert, monkeypatch):
+    import rewardkit.models.loading as loading
+
+    def no_load(*a, **k):
+        raise AssertionError("the weights were loaded before the tokenizer was checked")
+
+    monkeypatch.setattr(loading, "load_causal_lm", no_load)
+    with pytest.raises(RewardkitError, match="has no chat template; likelihood rewards"):
+        load_scorer(f"pmi:{tiny_bert}")

@@ -15,7 +15,6 @@ A model trained by rewardkit carries its formatting in ``config.json`` under ``r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
@@ -23,6 +22,7 @@ from rewardkit.errors import RewardkitError
 from rewardkit.embedded import resolve
 from rewardkit.models.loading import (  # noqa: F401 - re-exported
     LoadOptions,
+    autocast,
     bf16_supported,
     cast_once,
     default_device,
@@ -281,9 +281,7 @@ class ClassifierScorer:
         return {k: v.to(self.device) for k, v in inputs.items()}
 
     def _autocast(self) -> Any:
-        import torch
-
-        return torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16) if self.bf16 else nullcontext()
+        return autocast(self.device, self.bf16)
 
     def _forward(self, batch: list[Encoded]) -> list[float]:
         import torch

@@ -27,10 +27,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rewardkit.console import rescaled
+from rewardkit.models.classifier import CPU_BATCH_TOKENS, length_batches
 from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
 from rewardkit.data.schema import Message
 from rewardkit.errors import RewardkitError
-from rewardkit.models.loading import LoadOptions, cast_once, default_device
+from rewardkit.models.loading import LoadOptions, autocast, cast_once, default_device
 from rewardkit.models.protocols import Conversation
 
 MODES = ("loglik", "loglik-mean", "pmi", "pmi-mean")
@@ -70,7 +71,8 @@ class LikelihoodScorer:
         self.mode = mode
         self.name = name or f"{mode}:{getattr(model.config, '_name_or_path', 'model')}"
         self.batch_size = batch_size
-        self.max_batch_tokens = max_batch_tokens if max_batch_tokens is not None else (4096 if self.device == "cpu" else None)
+        self.max_batch_tokens = max_batch_tokens if max_batch_tokens is not None else (
+            CPU_BATCH_TOKENS if self.device == "cpu" else None)
         self.bf16 = bf16
         self.truncated = 0
 
@@ -86,6 +88,9 @@ class LikelihoodScorer:
                                  if kwargs.get(k) is not None})
         device = kwargs.get("device") or default_device()
         tokenizer = load_tokenizer(model_name, trust_remote_code=options.trust_remote_code)
+        if not getattr(tokenizer, "chat_template", None):  # before loading the weights: the cheap refusal first
+            raise RewardkitError(f"{spec}: {model_name!r} has no chat template; likelihood rewards read the response as a "
+                                 "chat model's assistant turn (use an instruction-tuned causal LM such as smollm2)")
         model = load_causal_lm(model_name, options)
         rest = {k: kwargs[k] for k in ("batch_size", "max_length") if kwargs.get(k) is not None}
         scorer = cls(model, tokenizer, mode=mode, name=spec, device=device, bf16=options.autocast(device), **rest)
@@ -114,8 +119,6 @@ class LikelihoodScorer:
         count. Progress is reported in units of `total` (default: sequences)."""
         import torch
 
-        from rewardkit.models.classifier import length_batches
-
         sums, counts = [0.0] * len(encoded), [0] * len(encoded)
         advance = rescaled(on_batch, len(encoded), total or len(encoded))
         head = self.model.get_output_embeddings()
@@ -124,17 +127,18 @@ class LikelihoodScorer:
             for idx in length_batches([len(encoded[i].input_ids) for i in range(len(encoded))], self.batch_size, self.max_batch_tokens):
                 batch = [encoded[i] for i in idx]
                 inputs = {k: v.to(self.device) for k, v in pad_right([e.input_ids for e in batch], self.tokenizer.pad_token_id).items()}
-                with torch.no_grad(), self._autocast():
+                with torch.no_grad(), autocast(self.device, self.bf16):
                     hidden = self.model.base_model(**inputs).last_hidden_state
                 rows, cols, targets = [], [], []
-                for r, e in enumerate(batch):
+                for r, (i, e) in enumerate(zip(idx, batch)):
                     start = max(e.response_start or 0, 1)  # a first token with nothing before it has no prediction
                     positions = range(start - 1, len(e.input_ids) - 1)
                     rows += [r] * len(positions)
                     cols += positions
                     targets += e.input_ids[start:]
+                    counts[i] = len(positions)
                 if targets:
-                    with torch.no_grad(), self._autocast():
+                    with torch.no_grad(), autocast(self.device, self.bf16):
                         logits = head(hidden[torch.tensor(rows), torch.tensor(cols)])
                     logits = logits.float()
                     if softcap:
@@ -143,14 +147,6 @@ class LikelihoodScorer:
                     per_row = torch.zeros(len(batch), dtype=torch.float64).index_add_(0, torch.tensor(rows), token_lp.double().cpu())
                     for r, i in enumerate(idx):
                         sums[i] = float(per_row[r])
-                for r, i in enumerate(idx):
-                    counts[i] = len(batch[r].input_ids) - max(batch[r].response_start or 0, 1)
                 advance(len(idx))
         return sums, counts
 
-    def _autocast(self) -> Any:
-        import contextlib
-
-        import torch
-
-        return torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()

@@ -20,7 +20,7 @@ GPU ``auto`` (bf16 checkpoints stay bf16) is what makes it fit.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -107,6 +107,15 @@ class LoadOptions:
         weights = self.weights_dtype(device)
         return {**asdict(self), "device": device, "weights_dtype": weights if isinstance(weights, str) else str(weights).removeprefix("torch."),
                 "autocast_bf16": self.autocast(device)}
+
+
+def autocast(device: str, bf16: bool) -> AbstractContextManager:
+    """bf16 autocast on `device`'s kind when `bf16`, else a no-op context (an enclosing region, if
+    any, stays in force): the per-batch region every scorer and judge backend runs its forward
+    pass in (inside `cast_once`)."""
+    import torch
+
+    return torch.autocast(device.split(":")[0], dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
 # Up to this size a model's bf16 weight copies are kept for a whole call (`cast_once`): 2 GB at most.

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
 from rewardkit.errors import MissingPackageError, RewardkitError
-from rewardkit.models.loading import cast_once, output_head_in_fp32
+from rewardkit.models.loading import autocast, cast_once, output_head_in_fp32
 
 Chat = list[dict[str, str]]
 Progress = Callable[[int], None] | None
@@ -144,7 +144,7 @@ class TransformersBackend:
             yield idx, self._torch.tensor(ids, device=self.device), self._torch.tensor(mask, device=self.device)
 
     def _autocast(self):
-        return self._torch.autocast(device_type=self.device.split(":")[0], dtype=self._torch.bfloat16, enabled=self.bf16)
+        return autocast(self.device, self.bf16)
 
     def generate(self, chats: Sequence[Chat], max_new_tokens: int, on_done: Progress = None) -> list[str]:
         inputs = [self._fit(self.encode(self.render(c)), max_new_tokens) for c in chats]
