@@ -110,3 +110,13 @@ def test_a_model_without_a_chat_template_is_refused_before_loading(tiny_bert, mo
     monkeypatch.setattr(loading, "load_causal_lm", no_load)
     with pytest.raises(RewardkitError, match="has no chat template; likelihood rewards"):
         load_scorer(f"pmi:{tiny_bert}")
+
+
+def test_a_model_placed_by_device_map_stays_where_accelerate_put_it(tiny_judge):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_judge)
+    model.hf_device_map = {"": "cpu"}  # what from_pretrained(device_map=...) leaves on the model
+    scorer = LikelihoodScorer(model, AutoTokenizer.from_pretrained(tiny_judge), device="cuda:7")  # not moved there
+    assert scorer.device == "cpu"
+    assert scorer.score(CONVS[:1]) == pytest.approx(load_scorer(f"loglik:{tiny_judge}", dtype="float32").score(CONVS[:1]), abs=1e-4)
