@@ -28,6 +28,7 @@ from rewardkit.models.loading import (  # noqa: F401 - re-exported
     default_device,
     drop_gguf_marker,
     head_in_fp32,
+    placed,
 )
 from rewardkit.models.protocols import Conversation
 
@@ -131,12 +132,7 @@ class ClassifierScorer:
     ) -> None:
         settings = getattr(model.config, "rewardkit", None) or {}
         self.name = name
-        if getattr(model, "hf_device_map", None):  # placed by accelerate's device_map: inputs go where it starts
-            self.device = str(model.device)
-            self.model = model.eval()
-        else:
-            self.device = device or default_device()
-            self.model = model.to(self.device).eval()
+        self.model, self.device = placed(model, device)
         self.tokenizer = tokenizer
         self.formatter = ChatFormatter(
             tokenizer,

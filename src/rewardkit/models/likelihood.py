@@ -31,7 +31,7 @@ from rewardkit.data.chat import ChatFormatter, Encoded, pad_right
 from rewardkit.data.schema import Message
 from rewardkit.errors import RewardkitError
 from rewardkit.models.classifier import CPU_BATCH_TOKENS, length_batches
-from rewardkit.models.loading import LoadOptions, autocast, cast_once, default_device
+from rewardkit.models.loading import LoadOptions, autocast, cast_once, default_device, placed
 from rewardkit.models.protocols import Conversation
 
 MODES = ("loglik", "loglik-mean", "pmi", "pmi-mean")
@@ -64,12 +64,7 @@ class LikelihoodScorer:
             raise RewardkitError(f"unknown likelihood mode {mode!r}; known: {', '.join(MODES)}")
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        if getattr(model, "hf_device_map", None):  # placed by accelerate's device_map: inputs go where it starts
-            self.device = str(model.device)
-            self.model = model.eval()
-        else:
-            self.device = device or default_device()
-            self.model = model.to(self.device).eval()
+        self.model, self.device = placed(model, device)
         self.tokenizer = tokenizer
         self.formatter = ChatFormatter(tokenizer, max_length=max_length, template="chat")
         self.mode = mode

@@ -109,6 +109,15 @@ class LoadOptions:
                 "autocast_bf16": self.autocast(device)}
 
 
+def placed(model: Any, device: str | None = None) -> tuple[Any, str]:
+    """(`model` in eval mode on `device` (default: `default_device`), the device inputs go to). A
+    model placed by accelerate's ``device_map`` stays where it is; its inputs go where it starts."""
+    if getattr(model, "hf_device_map", None):
+        return model.eval(), str(model.device)
+    device = device or default_device()
+    return model.to(device).eval(), device
+
+
 def autocast(device: str, bf16: bool) -> AbstractContextManager:
     """bf16 autocast on `device`'s kind when `bf16`, else a no-op context (an enclosing region, if
     any, stays in force): the per-batch region every scorer and judge backend runs its forward
