@@ -1,0 +1,113 @@
+"""Choose the quickstart's language-model member on development templates (issue 13): which of
+`rewardkit.models.likelihood`'s four modes, and at what weight, beside the quickstart's MiniLM.
+
+The quickstart tests on templates it never trained on, so its development split is made the same
+way, from the training side only: per family, a quarter of the *training* templates (at least
+one, drawn with seed 0) are set aside as development templates. The reward model trains with
+the quickstart's settings on the other training templates; the causal LM (untrained) and that
+reward model then score a sample of the development pairs, and each mode is added to the reward
+model's rewards at weights w / std(mode's rewards on the sample). Choices are made on the mean
+of the synthetic sections (Math, Instructions, Code, Safety) on development templates, as the
+quickstart reports them; its held-out test templates are not read.
+
+    python bench/quickstart_lm.py [--lm smollm2] [--per-family 40] [--out runs/bench-quickstart-lm]
+
+Writes bench/results/quickstart_lm.json (every mode and weight, per section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import write_result  # noqa: E402
+
+from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
+from rewardkit.data.synth import FAMILIES, SynthConfig, generate_to  # noqa: E402
+from rewardkit.evaluate.benchmarks import SYNTH  # noqa: E402
+from rewardkit.evaluate.metrics import Outcome, pair_outcome, section_scores, subset_accuracy  # noqa: E402
+from rewardkit.models.likelihood import EMPTY_PROMPT, LikelihoodScorer  # noqa: E402
+from rewardkit.models.protocols import pair_conversations  # noqa: E402
+from rewardkit.models.registry import load_scorer  # noqa: E402
+from rewardkit.train.config import RMTrainConfig  # noqa: E402
+from rewardkit.train.rm import train_reward_model  # noqa: E402
+
+WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def dev_templates(seed: int = 0) -> set[str]:
+    """A quarter of each family's training templates (at least one), as ``family/template``."""
+    rng = random.Random(seed)
+    chosen = set()
+    for family in FAMILIES.values():
+        names = sorted(t.name for t in family.split(False))
+        chosen |= {f"{family.name}/{n}" for n in rng.sample(names, max(1, round(len(names) / 4)))}
+    return chosen
+
+
+def sections(rewards: list[float], pairs: list) -> dict[str, float]:
+    """The synthetic sections and their mean, from interleaved (chosen, rejected) rewards."""
+    outcomes = [Outcome(p.id, p.subset, pair_outcome(rewards[2 * i], rewards[2 * i + 1]), None, None, 0, 0)
+                for i, p in enumerate(pairs)]
+    s = section_scores(subset_accuracy(outcomes), SYNTH)
+    return {"score": s.score, **s.sections}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lm", default="smollm2", help="the causal LM (default: %(default)s)")
+    ap.add_argument("--per-family", type=int, default=40, help="development pairs sampled per family (default: %(default)s)")
+    ap.add_argument("--out", default="runs/bench-quickstart-lm")
+    args = ap.parse_args()
+    out = Path(args.out)
+    generate_to(out / "data", SynthConfig(n_train=2000, n_test=1, seed=0))  # the quickstart's training pairs
+    held = dev_templates()
+    pairs = load_pairs([str(out / "data" / "train.jsonl")])
+    train = [p for p in pairs if p.meta["template"] not in held]
+    dev_all = [p for p in pairs if p.meta["template"] in held]
+    write_pairs(train, str(out / "train.jsonl"))
+    by_family: dict[str, list] = {}
+    for p in dev_all:
+        by_family.setdefault(p.meta["family"], []).append(p)
+    rng = random.Random(0)
+    dev = [p for f in sorted(by_family) for p in rng.sample(by_family[f], min(args.per_family, len(by_family[f])))]
+    print(f"{len(train)} training pairs, {len(dev)} development pairs sampled of {len(dev_all)} "
+          f"(templates {', '.join(sorted(held))})")
+    cfg = RMTrainConfig(model="minilm", data=[str(out / "train.jsonl")], out=str(out / "model"), max_steps=250, batch_size=16,
+                        learning_rate=5e-5, max_length=256, logging_steps=50, save_steps=125, seed=0)
+    summary = train_reward_model(cfg)
+    convs = pair_conversations(dev)
+    rm = load_scorer(cfg.out, max_length=256).score(convs)
+    lm = LikelihoodScorer.load(f"loglik:{args.lm}", max_length=256)
+    encoded = lm.formatter.encode_batch(convs) + lm.formatter.encode_batch([(EMPTY_PROMPT, r) for _, r in convs])
+    sums, counts = lm.response_logprobs(encoded)
+    k = len(convs)
+    modes = {"loglik": sums[:k], "loglik-mean": [s / c for s, c in zip(sums[:k], counts[:k])],
+             "pmi": [a - b for a, b in zip(sums[:k], sums[k:])],
+             "pmi-mean": [(a - b) / c for a, b, c in zip(sums[:k], sums[k:], counts[:k])]}
+    result = {"lm": args.lm, "dev_templates": sorted(held), "train_pairs": len(train), "train_seconds": summary["train_seconds"],
+              "sample": {f: min(args.per_family, len(v)) for f, v in sorted(by_family.items())},
+              "rm_alone": sections(rm, dev), "modes": {}}
+    print(f"reward model alone: {_fmt(result['rm_alone'])}")
+    for mode, values in modes.items():
+        spread = statistics.pstdev(values) or 1.0
+        row = {"std": spread, "alone": sections(values, dev), "weights": {}}
+        print(f"{mode:12s} alone            {_fmt(row['alone'])}")
+        for w in WEIGHTS:  # the ensemble spec's weight for this member is w / std
+            row["weights"][str(w)] = {"spec_weight": w / spread, **sections([a + w * b / spread for a, b in zip(rm, values)], dev)}
+            print(f"{mode:12s} w={w:<4g} @{w / spread:<8.3g} {_fmt(row['weights'][str(w)])}")
+        result["modes"][mode] = row
+    print(f"-> {write_result('quickstart_lm', result)}")
+
+
+def _fmt(s: dict[str, float]) -> str:
+    return " ".join(f"{k} {100 * v:.1f}" for k, v in s.items() if k != "spec_weight")
+
+
+if __name__ == "__main__":
+    main()
