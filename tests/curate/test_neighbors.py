@@ -5,6 +5,8 @@ answer crosses it."""
 
 from __future__ import annotations
 
+import pytest
+
 from rewardkit.curate.neighbors import SUBSET, NeighborsStep
 from rewardkit.curate.report import StepReport
 from rewardkit.data.split import split_by_prompt
@@ -99,3 +101,73 @@ def test_pairs_whose_answer_crosses_the_split_are_left_out(tmp_path, capsys):
     assert sum(map(len, read.values())) == len(pairs)  # nothing lost
     manifest = json.loads((tmp_path / "split" / "manifest.json").read_text())
     assert manifest["counts"]["pairs"]["left_out"] == {"s": 2}
+
+
+def test_neighbours_within_each_side_of_the_split_that_follows(tmp_path):
+    """With split_dev the step draws every neighbour from its target's side of the split that
+    `data split --dev` will make, so nothing crosses it and development keeps neighbour pairs;
+    without it the same pool gives pairs that cross (which `data split` would leave out)."""
+    from rewardkit.data.split import crossing_answers, held_prompts, prompt_group
+
+    topics = ["sea", "forest", "desert", "city", "river", "mountain", "garden", "storm"]
+    pool = [pair(f"{t}{k}", f"Write a short poem about the {t} {k}.", chosen=f"A poem of the {t} {k}.")
+            for t in topics for k in ("at night", "at dawn", "in winter")]
+    plain, _ = run(NeighborsStep(fraction=1.0, per_prompt=1, min_similarity=0.05, max_similarity=0.95), pool)
+    step = NeighborsStep(fraction=1.0, per_prompt=1, min_similarity=0.05, max_similarity=0.95, split_dev=0.25, split_seed=3)
+    split, report = run(step, pool)
+    dev_keys = held_prompts(((p.source, prompt_group(p)) for p in pool), 0.25, 3)
+    assert len(dev_keys) == 6  # a quarter of 24 prompts
+
+    def side(p):
+        return (p.source, prompt_group(p)) in dev_keys
+
+    by_id = {p.id: p for p in pool}
+    added = [p for p in split if p.subset == SUBSET]
+    assert added and all(side(p) == side(by_id[p.meta["neighbor_answer_from"]]) for p in added)
+    assert report.details["added_in_dev"] == sum(side(p) for p in added) > 0
+    _, _, left = crossing_answers(*split_by_prompt(split, 0.25, seed=3))
+    assert left == []  # the split that follows finds nothing to leave out
+    _, _, left_plain = crossing_answers(*split_by_prompt(plain, 0.25, seed=3))
+    assert left_plain  # ... where the same pool without split_dev crosses it
+
+
+def test_without_a_split_the_same_seed_gives_the_pairs_it_always_gave():
+    """Drawing per side must not change a config without split_dev (the recipe's curated data is
+    reproduced byte for byte): these are the pairs the step drew before sides existed (pinned
+    from that code), with a multi-turn prompt and an out-of-scope source in the pool."""
+    topics = ["sea", "forest", "desert", "city", "river", "mountain", "garden", "storm"]
+    pool = [pair(f"{t} {k}", f"Write a short poem about the {t} {k}.", chosen=f"A poem of the {t} {k}.")
+            for t in topics for k in ("at night", "at dawn", "in winter")]
+    pool[3] = pair("multi", [("user", "Write a poem about the city."), ("assistant", "x"), ("user", "more")])
+    pool[5] = pair("elsewhere", "Write a short poem about the lake in winter.", chosen="Ice.", source="other")
+    out, _ = run(NeighborsStep(fraction=0.5, per_prompt=2, min_similarity=0.05, max_similarity=0.95, seed=7, sources=["s"]), pool)
+    got = sorted((p.meta["neighbor_of"], p.meta["neighbor_answer_from"]) for p in out if p.subset == SUBSET)
+    assert got == [("city at dawn", "city in winter"), ("city in winter", "storm in winter"), ("desert at night", "desert in winter"),
+                   ("forest at dawn", "river at dawn"), ("garden at night", "storm at night"), ("garden in winter", "garden at night"),
+                   ("mountain at night", "storm at night"), ("mountain in winter", "river in winter"),
+                   ("river at night", "mountain at night"), ("sea at dawn", "storm at dawn"), ("sea at night", "garden at night"),
+                   ("storm at dawn", "river at dawn")]
+    for bad in (0.0, 1.0, -0.1):
+        with pytest.raises(ValueError, match="split_dev"):
+            NeighborsStep(split_dev=bad)
+
+
+def test_curate_neighbors_split_dev_from_the_command_line(tmp_path, capsys):
+    import json
+
+    from rewardkit.cli.main import main
+    from rewardkit.data.io import write_pairs
+
+    pool = [pair(f"{t}-{k}", f"Write a short poem about the {t} {k}.", chosen=f"A poem of the {t} {k}.")
+            for t in ("sea", "forest", "desert", "city", "river", "storm") for k in ("at night", "at dawn", "in winter", "in spring")]
+    write_pairs(pool, str(tmp_path / "pool.jsonl"))
+    assert main(["curate", "neighbors", "--data", str(tmp_path / "pool.jsonl"), "--out", str(tmp_path / "nb"), "--fraction", "1",
+                 "--per-prompt", "1", "--min-similarity", "0.05", "--split-dev", "0.25", "--split-seed", "2"]) == 0
+    details = json.loads((tmp_path / "nb/report.json").read_text())
+    assert main(["data", "split", "--data", str(tmp_path / "nb/curated.jsonl"), "--out", str(tmp_path / "split"),
+                 "--dev", "0.25", "--seed", "2"]) == 0
+    assert "left out" not in capsys.readouterr().err
+    dev = [json.loads(line) for line in (tmp_path / "split/dev.jsonl").read_text().splitlines()]
+    assert (tmp_path / "split/left_out.jsonl").read_text() == ""
+    in_dev = sum(p["subset"] == SUBSET for p in dev)
+    assert in_dev > 0 and f'"added_in_dev": {in_dev}' in json.dumps(details)

@@ -192,10 +192,14 @@ def neighbors(
     max_similarity: float = typer.Option(0.8, "--max-similarity", min=0.0, max=1.0, help="...and stays below (above: a paraphrase)."),
     source: list[str] = typer.Option([], "--source", help="Only these sources get neighbour pairs; repeatable."),
     seed: int = typer.Option(0, "--seed"),
+    split_dev: Optional[float] = typer.Option(None, "--split-dev", min=0.0, max=1.0, help="The --dev of the `data split` that "
+                                              "follows: draw each neighbour from its target's side, so none crosses the split."),
+    split_seed: int = typer.Option(0, "--split-seed", help="...and that split's --seed."),
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
     invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
     """Add pairs whose rejected answer answers a similar but different instruction (LLMBar's adversarial pattern)."""
     _single(data, out, "neighbors", {"fraction": fraction, "per_prompt": per_prompt, "min_similarity": min_similarity,
-                                     "max_similarity": max_similarity, "sources": source or None, "seed": seed},
+                                     "max_similarity": max_similarity, "sources": source or None, "seed": seed,
+                                     "split_dev": split_dev, "split_seed": split_seed},
             stats_tokenizer=stats_tokenizer, invalid=invalid)

@@ -10,14 +10,16 @@ makes a pair whose rejected answer is the chosen answer of another prompt's pair
 (``meta.neighbor_answer_from``). When the two prompts land on different sides, a development
 prompt's answer is trained on (as a rejected answer, or a rejected development answer was trained
 as a chosen one), and development accuracy on it is biased. `crossing_answers` finds those pairs;
-`rewardkit data split` leaves them out of both sides and writes them to ``left_out.jsonl``.
+`rewardkit data split` leaves them out of both sides and writes them to ``left_out.jsonl``. The
+neighbours step avoids making them when told the split (``split_dev``): it then draws each
+neighbour from the same side as its target, and development keeps its neighbour pairs.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rewardkit.data.schema import PreferencePair
 
@@ -27,19 +29,27 @@ def prompt_group(pair: PreferencePair) -> str:
     return " ".join(first.lower().split())
 
 
-def split_by_prompt(pairs: Sequence[PreferencePair], dev: float, seed: int = 0) -> tuple[list[PreferencePair], list[PreferencePair]]:
-    """(train, dev): about `dev` of each source's prompts, with all their pairs, go to dev; order kept."""
+def held_prompts(groups: Iterable[tuple[str, str]], dev: float, seed: int = 0) -> set[tuple[str, str]]:
+    """The ``(source, prompt_group)`` keys that `split_by_prompt` puts in dev, given every pair's
+    key (repeats allowed): about `dev` of each source's prompts. The curation's neighbours step
+    calls it to draw neighbours within each side of the split `data split` will make."""
     if not 0.0 <= dev < 1.0:
         raise ValueError(f"dev must be in [0, 1), got {dev}")
-    groups: dict[str, set[str]] = defaultdict(set)
-    for p in pairs:
-        groups[p.source].add(prompt_group(p))
+    by_source: dict[str, set[str]] = defaultdict(set)
+    for source, key in groups:
+        by_source[source].add(key)
     rng = random.Random(seed)
     held: set[tuple[str, str]] = set()
-    for source in sorted(groups):
-        keys = sorted(groups[source])
+    for source in sorted(by_source):
+        keys = sorted(by_source[source])
         rng.shuffle(keys)
         held.update((source, k) for k in keys[: round(dev * len(keys))])
+    return held
+
+
+def split_by_prompt(pairs: Sequence[PreferencePair], dev: float, seed: int = 0) -> tuple[list[PreferencePair], list[PreferencePair]]:
+    """(train, dev): about `dev` of each source's prompts, with all their pairs, go to dev; order kept."""
+    held = held_prompts(((p.source, prompt_group(p)) for p in pairs), dev, seed)
     train = [p for p in pairs if (p.source, prompt_group(p)) not in held]
     dev_pairs = [p for p in pairs if (p.source, prompt_group(p)) in held]
     return train, dev_pairs
