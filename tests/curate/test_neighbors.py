@@ -64,6 +64,20 @@ def test_split_by_prompt_keeps_prompts_whole_and_stratifies():
     assert split_by_prompt(pairs, 0.25, seed=1) == (train, dev)
 
 
+def test_a_prompt_in_two_sources_lands_on_one_side():
+    """AlpacaEval's prompts include Vicuna's: a prompt drawn for dev in one source takes its pairs
+    in every other source along (the recipe's split had put 130 dev pairs' prompts in training)."""
+    shared = [pair(f"{s}{i}", f"shared prompt {i}", source=s) for s in ("a", "b") for i in range(12)]
+    own = [pair(f"b-own{i}", f"only in b {i}", source="b") for i in range(12)]
+    train, dev = split_by_prompt(shared + own, 0.25, seed=0)
+    train_prompts = {p.prompt[0].content for p in train}
+    assert not any(p.prompt[0].content in train_prompts for p in dev)
+    dev_ids = {p.id for p in dev}
+    assert all((f"a{i}" in dev_ids) == (f"b{i}" in dev_ids) for i in range(12))  # each shared prompt on one side
+    # a draws 3 of its 12 prompts, b 6 of its 24; a shared prompt drawn by either is held in both
+    assert 3 <= sum(p.source == "a" for p in dev) <= 9 and sum(p.source == "b" and "own" in p.id for p in dev) <= 6
+
+
 def test_pairs_whose_answer_crosses_the_split_are_left_out(tmp_path, capsys):
     """A neighbour pair trains a development prompt's chosen answer as rejected when its donor
     lands in dev (and the other way round): `data split` leaves such pairs out of both sides."""
@@ -119,7 +133,7 @@ def test_neighbours_within_each_side_of_the_split_that_follows(tmp_path):
     assert len(dev_keys) == 6  # a quarter of 24 prompts
 
     def side(p):
-        return (p.source, prompt_group(p)) in dev_keys
+        return prompt_group(p) in dev_keys
 
     by_id = {p.id: p for p in pool}
     added = [p for p in split if p.subset == SUBSET]

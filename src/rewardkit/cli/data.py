@@ -113,11 +113,11 @@ def convert(
 def split(
     data: list[str] = typer.Option(..., "--data", help="Preference files (several allowed)."),
     out: Path = typer.Option(..., "--out", help="Folder for train.jsonl, dev.jsonl and manifest.json."),
-    dev: float = typer.Option(0.05, "--dev", min=0.0, max=0.9, help="Share of each source's prompts held out (all their pairs)."),
+    dev: float = typer.Option(0.05, "--dev", min=0.0, max=0.9, help="Share of each source's prompts held out (all their pairs, in every source)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split; the same seed gives the same files."),
     invalid: str = typer.Option("error", help=INVALID_HELP),
 ) -> None:
-    """Carve a development split by prompt (stratified by source) from training data.
+    """Carve a development split by prompt (drawn per source; a prompt in two sources is on one side) from training data.
 
     Pairs whose rejected answer is the chosen answer of a pair on the other side (the curation's
     neighbour pairs, `meta.neighbor_answer_from`) would let a development answer be trained on:

@@ -80,7 +80,7 @@ class NeighborsStep:
                     if in_scope(pair, self.sources):
                         targets.setdefault(key, []).append(i)
         in_dev = held_prompts(groups, self.split_dev, self.split_seed) if self.split_dev is not None else set()
-        sides = ["dev" if g in in_dev else "train" for g in groups]  # empty without a split: one side, ""
+        sides = ["dev" if key in in_dev else "train" for _, key in groups]  # empty without a split: one side, ""
         plan, table = self._plan(instructions, answers, targets, (lambda i: sides[i]) if sides else (lambda i: ""))
         needed = set(plan) | set(plan.values())
         held: dict[int, PreferencePair] = {}  # only the pairs the plan uses stay in memory

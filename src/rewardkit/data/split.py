@@ -1,6 +1,7 @@
 """A development split carved from training data by prompt: every pair of one prompt lands on
-the same side, so the development accuracy measures prompts the model never saw, and each source
-gives the same share of its prompts (the split is stratified by source).
+the same side, whichever source it came from, so the development accuracy measures prompts the
+model never saw, and each source gives about the same share of its prompts (the prompts are drawn
+per source).
 
 A prompt is identified by its first user turn, lower-cased with spacing collapsed, so the turns
 of one multi-turn conversation (and copies differing in case or spacing) never straddle the split.
@@ -29,9 +30,11 @@ def prompt_group(pair: PreferencePair) -> str:
     return " ".join(first.lower().split())
 
 
-def held_prompts(groups: Iterable[tuple[str, str]], dev: float, seed: int = 0) -> set[tuple[str, str]]:
-    """The ``(source, prompt_group)`` keys that `split_by_prompt` puts in dev, given every pair's
-    key (repeats allowed): about `dev` of each source's prompts. The curation's neighbours step
+def held_prompts(groups: Iterable[tuple[str, str]], dev: float, seed: int = 0) -> set[str]:
+    """The prompt groups that `split_by_prompt` puts in dev, given every pair's ``(source,
+    prompt_group)`` (repeats allowed): about `dev` of each source's prompts are drawn, and a prompt
+    drawn in one source is held in every source it appears in (AlpacaEval's prompts include
+    Vicuna's 80: one prompt, two sources, and never on both sides). The curation's neighbours step
     calls it to draw neighbours within each side of the split `data split` will make."""
     if not 0.0 <= dev < 1.0:
         raise ValueError(f"dev must be in [0, 1), got {dev}")
@@ -39,19 +42,20 @@ def held_prompts(groups: Iterable[tuple[str, str]], dev: float, seed: int = 0) -
     for source, key in groups:
         by_source[source].add(key)
     rng = random.Random(seed)
-    held: set[tuple[str, str]] = set()
+    held: set[str] = set()
     for source in sorted(by_source):
         keys = sorted(by_source[source])
         rng.shuffle(keys)
-        held.update((source, k) for k in keys[: round(dev * len(keys))])
+        held.update(keys[: round(dev * len(keys))])
     return held
 
 
 def split_by_prompt(pairs: Sequence[PreferencePair], dev: float, seed: int = 0) -> tuple[list[PreferencePair], list[PreferencePair]]:
-    """(train, dev): about `dev` of each source's prompts, with all their pairs, go to dev; order kept."""
+    """(train, dev): about `dev` of each source's prompts, with all their pairs in every source, go
+    to dev; order kept."""
     held = held_prompts(((p.source, prompt_group(p)) for p in pairs), dev, seed)
-    train = [p for p in pairs if (p.source, prompt_group(p)) not in held]
-    dev_pairs = [p for p in pairs if (p.source, prompt_group(p)) in held]
+    train = [p for p in pairs if prompt_group(p) not in held]
+    dev_pairs = [p for p in pairs if prompt_group(p) in held]
     return train, dev_pairs
 
 
