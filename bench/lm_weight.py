@@ -10,7 +10,14 @@ standardized rewards at weights w / std(mode's rewards on the sample), and the d
 tabulated. rb-open is not read: the chosen spec then gets its row with
 ``bench/rm_recipe.py --model ensemble:RM,MODE:LM@W``.
 
-    python bench/lm_weight.py --rm runs/quality/rm-quality [--lm smollm2] [--per-source 90]
+The recipe's dev split holds almost no pairs of LLMBar's adversarial kind (rb-open's Chat Hard),
+so with ``--neighbors`` (`bench/neighbor_dev.py`'s development neighbour pairs: development
+prompts' chosen answers against untrained answers to a similar instruction) those are scored too
+and tabulated apart. The choice rule, fixed before the run: the mode and weight with the highest
+mean of the sample's balanced accuracy and the neighbour pairs' accuracy (rb-open's score is a
+mean of sections, Chat Hard one of them).
+
+    python bench/lm_weight.py --rm runs/quality/rm-quality [--lm smollm2] [--per-source 90] [--neighbors FILE]
 
 The sample is stratified by source (up to --per-source pairs of each, seed 0), because the
 labelled sources are small beside AlpacaEval's; the LM's cost is what keeps it a sample (SmolLM2
@@ -38,9 +45,17 @@ from rewardkit.models.registry import load_scorer  # noqa: E402
 WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 
-def _acc(rewards: list[float], pairs: list) -> dict[str, float]:
-    a = pair_accuracies(rewards, pairs)
-    return {k: a[k] for k in ("all", "balanced", "labelled")}
+def _acc(rewards: list[float], pairs: list, n_sample: int) -> dict[str, float]:
+    """Accuracies on the sample (the first `n_sample` pairs) and on the neighbour pairs after it;
+    `rewards` are the chosen conversations', then the rejected ones' (`pair_conversations`)."""
+    k = len(pairs)
+    chosen, rejected = rewards[:k], rewards[k:]
+    a = pair_accuracies(chosen[:n_sample] + rejected[:n_sample], pairs[:n_sample])
+    out = {key: a[key] for key in ("all", "balanced", "labelled")}
+    if k > n_sample:
+        out["neighbors"] = sum(c > r for c, r in zip(chosen[n_sample:], rejected[n_sample:])) / (k - n_sample)
+        out["choice"] = (out["balanced"] + out["neighbors"]) / 2
+    return out
 
 
 def main() -> None:
@@ -49,6 +64,7 @@ def main() -> None:
     ap.add_argument("--lm", default="smollm2", help="the causal LM (default: %(default)s)")
     ap.add_argument("--dev", nargs="*", default=["runs/quality/split/dev.jsonl"], help="development files (default: %(default)s)")
     ap.add_argument("--per-source", type=int, default=90, help="dev pairs sampled per source (default: %(default)s)")
+    ap.add_argument("--neighbors", default=None, help="development neighbour pairs (bench/neighbor_dev.py), scored apart")
     args = ap.parse_args()
     require_shared()
     by_source: dict[str, list] = {}
@@ -56,6 +72,9 @@ def main() -> None:
         by_source.setdefault(p.source, []).append(p)
     rng = random.Random(0)
     sample = [p for s in sorted(by_source) for p in rng.sample(by_source[s], min(args.per_source, len(by_source[s])))]
+    neighbors = load_pairs([args.neighbors]) if args.neighbors else []
+    n = len(sample)
+    sample = sample + neighbors  # the neighbour pairs after the sample: _acc scores them apart
     convs = pair_conversations(sample)
     rm = load_scorer(args.rm).score(convs)
     lm = LikelihoodScorer.load(f"loglik:{args.lm}")
@@ -66,19 +85,29 @@ def main() -> None:
              "pmi": [a - b for a, b in zip(sums[:k], sums[k:])],
              "pmi-mean": [(a - b) / c for a, b, c in zip(sums[:k], sums[k:], counts[:k])]}
     result = {"rm": args.rm, "lm": args.lm, "dev": args.dev, "sample": {s: min(args.per_source, len(v)) for s, v in sorted(by_source.items())},
-              "rm_alone": _acc(rm, sample), "modes": {}}
-    print(f"reward model alone: {result['rm_alone']}")
+              "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "rm_alone": _acc(rm, sample, n), "modes": {}}
+    key = "choice" if neighbors else "balanced"
+    print(f"reward model alone: {_fmt(result['rm_alone'])}")
     for mode, values in modes.items():
         spread = statistics.pstdev(values) or 1.0
-        row = {"std": spread, "alone": _acc(values, sample), "weights": {}}
+        row = {"std": spread, "alone": _acc(values, sample, n), "weights": {}}
         for w in WEIGHTS:  # the ensemble spec's weight for this member is w / std
             row["weights"][str(w)] = {"spec_weight": w / spread,
-                                      **_acc([a + w * b / spread for a, b in zip(rm, values)], sample)}
+                                      **_acc([a + w * b / spread for a, b in zip(rm, values)], sample, n)}
         result["modes"][mode] = row
-        best = max(row["weights"].items(), key=lambda kv: kv[1]["balanced"])
-        print(f"{mode:12s} alone balanced {100 * row['alone']['balanced']:.1f}; best w={best[0]} "
-              f"(@{best[1]['spec_weight']:.3g}) balanced {100 * best[1]['balanced']:.1f}, labelled {100 * best[1]['labelled']:.1f}")
+        best = max(row["weights"].items(), key=lambda kv: kv[1][key])
+        print(f"{mode:12s} alone {_fmt(row['alone'])}; best w={best[0]} (@{best[1]['spec_weight']:.3g}) {_fmt(best[1])}")
+    chosen = max(((m, w, r) for m, row in result["modes"].items() for w, r in row["weights"].items()), key=lambda t: t[2][key])
+    if chosen[2][key] > result["rm_alone"][key]:
+        result["chosen"] = {"mode": chosen[0], "w": chosen[1], "spec": f"{chosen[0]}:{args.lm}@{chosen[2]['spec_weight']:.3g}", **chosen[2]}
+    else:
+        result["chosen"] = None
+    print(f"chosen by {key}: {result['chosen']}")
     print(f"-> {write_result('lm_weight', result)}")
+
+
+def _fmt(acc: dict[str, float]) -> str:
+    return ", ".join(f"{k} {100 * v:.1f}" for k, v in acc.items() if k != "spec_weight")
 
 
 if __name__ == "__main__":
