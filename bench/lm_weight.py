@@ -38,7 +38,7 @@ from common import require_shared, write_result  # noqa: E402
 from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
-from rewardkit.models.likelihood import EMPTY_PROMPT, LikelihoodScorer  # noqa: E402
+from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
 
@@ -78,12 +78,7 @@ def main() -> None:
     convs = pair_conversations(sample)
     rm = load_scorer(args.rm).score(convs)
     lm = LikelihoodScorer.load(f"loglik:{args.lm}")
-    encoded = lm.formatter.encode_batch(convs) + lm.formatter.encode_batch([(EMPTY_PROMPT, r) for _, r in convs])
-    sums, counts = lm.response_logprobs(encoded)
-    k = len(convs)
-    modes = {"loglik": sums[:k], "loglik-mean": [s / c for s, c in zip(sums[:k], counts[:k])],
-             "pmi": [a - b for a, b in zip(sums[:k], sums[k:])],
-             "pmi-mean": [(a - b) / c for a, b, c in zip(sums[:k], sums[k:], counts[:k])]}
+    modes = lm.modes(convs)  # all four from two passes
     result = {"rm": args.rm, "lm": args.lm, "dev": args.dev, "sample": {s: min(args.per_source, len(v)) for s, v in sorted(by_source.items())},
               "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "rm_alone": _acc(rm, sample, n), "modes": {}}
     key = "choice" if neighbors else "balanced"

@@ -31,7 +31,7 @@ from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
 from rewardkit.data.synth import FAMILIES, SynthConfig, generate_to  # noqa: E402
 from rewardkit.evaluate.benchmarks import SYNTH  # noqa: E402
 from rewardkit.evaluate.metrics import Outcome, pair_outcome, section_scores, subset_accuracy  # noqa: E402
-from rewardkit.models.likelihood import EMPTY_PROMPT, LikelihoodScorer  # noqa: E402
+from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
@@ -84,12 +84,7 @@ def main() -> None:
     convs = pair_conversations(dev)
     rm = load_scorer(cfg.out, max_length=256).score(convs)
     lm = LikelihoodScorer.load(f"loglik:{args.lm}", max_length=256)
-    encoded = lm.formatter.encode_batch(convs) + lm.formatter.encode_batch([(EMPTY_PROMPT, r) for _, r in convs])
-    sums, counts = lm.response_logprobs(encoded)
-    k = len(convs)
-    modes = {"loglik": sums[:k], "loglik-mean": [s / c for s, c in zip(sums[:k], counts[:k])],
-             "pmi": [a - b for a, b in zip(sums[:k], sums[k:])],
-             "pmi-mean": [(a - b) / c for a, b, c in zip(sums[:k], sums[k:], counts[:k])]}
+    modes = lm.modes(convs)  # all four from two passes
     result = {"lm": args.lm, "dev_templates": sorted(held), "train_pairs": len(train), "train_seconds": summary["train_seconds"],
               "sample": {f: min(args.per_family, len(v)) for f, v in sorted(by_family.items())},
               "rm_alone": sections(rm, dev), "modes": {}}

@@ -58,6 +58,20 @@ def test_pmi_and_means(tiny_judge):
         assert pm == pytest.approx((s - alone) / n, abs=1e-4)
 
 
+def test_all_modes_at_once_match_each_scorer(tiny_judge):
+    """`modes` (what a bench choosing among them calls) gives each mode's own scorer's rewards, and
+    skips the second pass without `unconditional`."""
+    scorer = load_scorer(f"loglik:{tiny_judge}", dtype="float32")
+    every = scorer.modes(CONVS)
+    assert set(every) == {"loglik", "loglik-mean", "pmi", "pmi-mean"}
+    for mode, values in every.items():
+        assert values == pytest.approx(load_scorer(f"{mode}:{tiny_judge}", dtype="float32").score(CONVS), abs=1e-4), mode
+    seen = []
+    one_pass = scorer.modes(CONVS, seen.append, unconditional=False)
+    assert set(one_pass) == {"loglik", "loglik-mean"} and one_pass["loglik"] == pytest.approx(every["loglik"], abs=1e-4)
+    assert sum(seen) == len(CONVS)
+
+
 def test_independent_of_batching_and_order(tiny_judge):
     one = load_scorer(f"pmi:{tiny_judge}", dtype="float32", batch_size=1).score(CONVS)
     many = load_scorer(f"pmi:{tiny_judge}", dtype="float32", batch_size=8).score(CONVS[::-1])[::-1]

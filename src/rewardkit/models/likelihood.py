@@ -99,17 +99,24 @@ class LikelihoodScorer:
     def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
         if not conversations:
             return []
+        return self.modes(conversations, on_batch, unconditional=self.mode.startswith("pmi"))[self.mode]
+
+    def modes(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None, *,
+              unconditional: bool = True) -> dict[str, list[float]]:
+        """Every mode's rewards at once (`MODES`; a bench choosing among them scores once): one
+        pass gives ``loglik`` and ``loglik-mean``, and with `unconditional` a second pass over the
+        responses after an empty user turn gives the PMI modes too."""
         encoded = self.formatter.encode_batch(conversations)
         self.truncated += sum(e.truncated for e in encoded)
-        pmi = self.mode.startswith("pmi")
-        if pmi:  # the same response after an empty user turn (not counted as truncation: the prompt is not the user's)
+        if unconditional:  # not counted as truncation: that prompt is not the user's
             encoded += self.formatter.encode_batch([(EMPTY_PROMPT, response) for _, response in conversations])
         sums, counts = self.response_logprobs(encoded, on_batch, total=len(conversations))
         n = len(conversations)
-        values = [s - u for s, u in zip(sums[:n], sums[n:])] if pmi else sums
-        if self.mode.endswith("-mean"):
-            values = [v / max(c, 1) for v, c in zip(values, counts[:n])]
-        return values
+        out = {"loglik": sums[:n], "loglik-mean": [v / max(c, 1) for v, c in zip(sums[:n], counts[:n])]}
+        if unconditional:
+            out["pmi"] = [s - u for s, u in zip(sums[:n], sums[n:])]
+            out["pmi-mean"] = [v / max(c, 1) for v, c in zip(out["pmi"], counts[:n])]
+        return out
 
     def response_logprobs(self, encoded: Sequence[Encoded], on_batch: Callable[[int], None] | None = None,
                           total: int | None = None) -> tuple[list[float], list[int]]:
