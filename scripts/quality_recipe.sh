@@ -11,7 +11,8 @@
 #   1. synthetic families  (rewardkit data synth, 6,000 pairs, seed 0, into runs/quality/synth-6000)
 #   2. curation            (configs/rm-quality-curate.yaml: hh-rlhf at weight 2, decontaminate,
 #                           dedup, balance, neighbour-instruction pairs)
-#   3. development split   (5% of the curated prompts, stratified by source)
+#   3. development split   (5% of each source's prompts; a prompt on one side in every source;
+#                           the 5% is also the curation config's neighbors split_dev)
 #   4. training            (TRAIN_CONFIG into runs/quality/NAME; `train rm` reuses a finished run
 #                           with the same settings and resumes an interrupted one)
 #   5. evaluation on rb-open, with the baselines, into runs/quality/NAME-eval
@@ -50,6 +51,7 @@ if [ ! -f "$OUT/curated/curated.jsonl" ] || ! sha256sum --check --status "$OUT/c
   RESPLIT=1
 fi
 if [ -n "$RESPLIT" ] || [ ! -f "$OUT/split/train.jsonl" ]; then
+  # 0.05 (and the default seed) must match split_dev in $CURATE: neighbours are drawn within each side
   "${RK[@]}" data split --data "$OUT/curated/curated.jsonl" --out "$OUT/split" --dev 0.05
 fi
 NAME=$(basename "$CONFIG" .yaml)
