@@ -12,7 +12,7 @@ similarity bounds) pairs each in-scope development pair with them; donors are ou
 only development prompts get pairs. The result is checked: no rejected answer of it is a
 training text, and every prompt is a development prompt.
 
-    python bench/neighbor_dev.py [--split runs/quality/split] [--curate configs/rm-quality-curate.yaml] [--per-prompt 3]
+    python bench/neighbor_dev.py [--split runs/quality/split] [--curate configs/rm-quality-curate.yaml] [--per-prompt 10]
 
 Writes SPLIT/dev-neighbors.jsonl and its manifest. `bench/lm_weight.py --neighbors` reads it.
 """
@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--split", default="runs/quality/split", help="folder with train.jsonl and dev.jsonl (default: %(default)s)")
     ap.add_argument("--curate", default="configs/rm-quality-curate.yaml", help="the curation config whose sources and neighbours "
                     "settings to use (default: %(default)s)")
-    ap.add_argument("--per-prompt", type=int, default=3, help="neighbour pairs per development instruction at most (default: %(default)s)")
+    ap.add_argument("--per-prompt", type=int, default=10, help="neighbour pairs per development instruction at most (default: %(default)s)")
     args = ap.parse_args()
     require_shared()
     split = Path(args.split)
