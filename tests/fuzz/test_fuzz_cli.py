@@ -268,14 +268,16 @@ def test_data_split(spec, dev, invalid):
     check("data split", build)
 
 
-@given(spec=data_files(), fraction=st.sampled_from(["1", "0.5", "2", "-0.1"]), low=st.sampled_from(["0", "0.1", "0.9"]), invalid=policies)
+@given(spec=data_files(), fraction=st.sampled_from(["1", "0.5", "2", "-0.1"]), low=st.sampled_from(["0", "0.1", "0.9"]), invalid=policies,
+       split_dev=st.sampled_from([None, "0.25", "0", "1", "abc"]))
 @settings(max_examples=budget(10))
-def test_curate_neighbors(spec, fraction, low, invalid):
+def test_curate_neighbors(spec, fraction, low, invalid, split_dev):
     def build(folder):
         src = _write(folder, "pairs", spec)
         out = folder / "nb"
+        split = ["--split-dev", split_dev] if split_dev is not None else []
         return (["curate", "neighbors", "--data", src, "--out", out, "--fraction", fraction, "--min-similarity", low,
-                 "--stats-tokenizer", "words", "--invalid", invalid], [src], out)
+                 "--stats-tokenizer", "words", "--invalid", invalid, *split], [src], out)
     check("curate neighbors", build)
 
 

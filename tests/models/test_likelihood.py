@@ -58,18 +58,23 @@ def test_pmi_and_means(tiny_judge):
         assert pm == pytest.approx((s - alone) / n, abs=1e-4)
 
 
-def test_all_modes_at_once_match_each_scorer(tiny_judge):
-    """`modes` (what a bench choosing among them calls) gives each mode's own scorer's rewards, and
-    skips the second pass without `unconditional`."""
+def test_all_modes_at_once_by_hand(tiny_judge):
+    """`modes` (what a bench choosing among them calls) gives all four from the full model's own
+    logits, and without `unconditional` runs one pass over the conversations, not two."""
     scorer = load_scorer(f"loglik:{tiny_judge}", dtype="float32")
     every = scorer.modes(CONVS)
     assert set(every) == {"loglik", "loglik-mean", "pmi", "pmi-mean"}
-    for mode, values in every.items():
-        assert values == pytest.approx(load_scorer(f"{mode}:{tiny_judge}", dtype="float32").score(CONVS), abs=1e-4), mode
-    seen = []
-    one_pass = scorer.modes(CONVS, seen.append, unconditional=False)
-    assert set(one_pass) == {"loglik", "loglik-mean"} and one_pass["loglik"] == pytest.approx(every["loglik"], abs=1e-4)
-    assert sum(seen) == len(CONVS)
+    for i, (prompt, response) in enumerate(CONVS):
+        s, n = by_hand(tiny_judge, prompt, response)
+        alone, _ = by_hand(tiny_judge, list(EMPTY_PROMPT), response)
+        want = {"loglik": s, "loglik-mean": s / n, "pmi": s - alone, "pmi-mean": (s - alone) / n}
+        assert {m: every[m][i] for m in want} == pytest.approx(want, abs=1e-3)
+    passes = []
+    real = scorer.response_logprobs
+    scorer.response_logprobs = lambda encoded, *a, **k: passes.append(len(encoded)) or real(encoded, *a, **k)
+    one_pass = scorer.modes(CONVS, unconditional=False)
+    assert passes == [len(CONVS)] and set(one_pass) == {"loglik", "loglik-mean"}
+    assert one_pass["loglik"] == pytest.approx(every["loglik"], abs=1e-4)
 
 
 def test_independent_of_batching_and_order(tiny_judge):
