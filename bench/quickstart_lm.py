@@ -34,7 +34,7 @@ from rewardkit.evaluate.metrics import Outcome, pair_outcome, section_scores, su
 from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
-from rewardkit.train.config import RMTrainConfig  # noqa: E402
+from rewardkit.quickstart import SYNTH_MAX_LENGTH, QuickstartOptions, train_config  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
 
 WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--out", default="runs/bench-quickstart-lm")
     args = ap.parse_args()
     out = Path(args.out)
-    generate_to(out / "data", SynthConfig(n_train=2000, n_test=1, seed=0))  # the quickstart's training pairs
+    generate_to(out / "data", SynthConfig(n_train=QuickstartOptions.n, n_test=1, seed=0))  # the quickstart's training pairs
     held = dev_templates()
     pairs = load_pairs([str(out / "data" / "train.jsonl")])
     train = [p for p in pairs if p.meta["template"] not in held]
@@ -78,12 +78,11 @@ def main() -> None:
     dev = [p for f in sorted(by_family) for p in rng.sample(by_family[f], min(args.per_family, len(by_family[f])))]
     print(f"{len(train)} training pairs, {len(dev)} development pairs sampled of {len(dev_all)} "
           f"(templates {', '.join(sorted(held))})")
-    cfg = RMTrainConfig(model="minilm", data=[str(out / "train.jsonl")], out=str(out / "model"), max_steps=250, batch_size=16,
-                        learning_rate=5e-5, max_length=256, logging_steps=50, save_steps=125, seed=0)
+    cfg = train_config(QuickstartOptions(out=out), [str(out / "train.jsonl")], SYNTH_MAX_LENGTH)  # the quickstart's settings
     summary = train_reward_model(cfg)
     convs = pair_conversations(dev)
-    rm = load_scorer(cfg.out, max_length=256).score(convs)
-    lm = LikelihoodScorer.load(f"loglik:{args.lm}", max_length=256)
+    rm = load_scorer(cfg.out, max_length=SYNTH_MAX_LENGTH).score(convs)
+    lm = LikelihoodScorer.load(f"loglik:{args.lm}", max_length=SYNTH_MAX_LENGTH)
     modes = lm.modes(convs)  # all four from two passes
     result = {"lm": args.lm, "dev_templates": sorted(held), "train_pairs": len(train), "train_seconds": summary["train_seconds"],
               "sample": {f: min(args.per_family, len(v)) for f, v in sorted(by_family.items())},

@@ -25,6 +25,7 @@ from rewardkit.errors import RewardkitError
 # them the penalty cost more than it gave (bench/results/quickstart_ablation.md: 61.2 without,
 # 52.1 at 0.3, 51.8 at 1.0); on length-confounded data of your own, try a length penalty of 0.5.
 LENGTH_PENALTY = 0.0
+SYNTH_MAX_LENGTH = 256  # tokens per conversation on the synthetic pairs (the user's data gets 512)
 
 
 @dataclass
@@ -58,13 +59,23 @@ class QuickstartOptions:
             raise RewardkitError("with --data, give the benchmark to evaluate on with --eval-data")
 
 
+def train_config(options: QuickstartOptions, train_files: list[str], max_length: int) -> Any:
+    """The `RMTrainConfig` the quickstart trains with (into ``options.out / "model"``); the bench
+    that varies its data (`bench/quickstart_lm.py`) trains with the same."""
+    from rewardkit.train.config import RMTrainConfig
+
+    return RMTrainConfig(model=options.model, data=train_files, out=str(Path(options.out) / "model"), max_steps=options.steps,
+                         batch_size=16, learning_rate=5e-5, max_length=max_length, logging_steps=25,
+                         save_steps=max(options.steps // 2, 1), seed=options.seed, length_penalty=options.length_penalty or None,
+                         overwrite=options.overwrite)
+
+
 def run_quickstart(options: QuickstartOptions, report: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Data, training and evaluation; `report` gets one line per step. Returns `run_evaluation`'s
     result with ``train`` (the training summary) and ``model`` (its folder) added."""
     from rewardkit.data.synth import SynthConfig, generate_to
     from rewardkit.evaluate.runner import EvalOptions, run_evaluation
     from rewardkit.models.classifier import bf16_supported, default_device
-    from rewardkit.train.config import RMTrainConfig
     from rewardkit.train.rm import train_reward_model
 
     out = Path(options.out)
@@ -77,10 +88,8 @@ def run_quickstart(options: QuickstartOptions, report: Callable[[str], None] = l
         report(f"1/3 data: {counts['train']['pairs']:,} training pairs, {counts['test']['pairs']:,} test pairs "
                f"from held-out templates -> {synth}")
         train_files, eval_files = [str(synth / "train.jsonl")], list(options.eval_data) or [str(synth / "test.jsonl")]
-        length = options.max_length or 256
-    cfg = RMTrainConfig(model=options.model, data=train_files, out=str(out / "model"), max_steps=options.steps, batch_size=16,
-                        learning_rate=5e-5, max_length=length, logging_steps=25, save_steps=max(options.steps // 2, 1),
-                        seed=options.seed, length_penalty=options.length_penalty or None, overwrite=options.overwrite)
+        length = options.max_length or SYNTH_MAX_LENGTH
+    cfg = train_config(options, train_files, length)
     summary = train_reward_model(cfg)
     reused = " (reused: trained earlier with the same settings and data; --overwrite retrains)" if summary.get("already_finished") else ""
     report(f"2/3 model: {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}{reused}")
