@@ -208,6 +208,47 @@ def train_tree(
           + ", ".join(f"{k} {v:.2f}" for k, v in r["importances"].items()) + f" -> {out}", file=sys.stderr)
 
 
+@app.command("gate")
+def train_gate(
+    data: list[str] = typer.Option(..., help="Preference pairs whose prompts the gate learns from (e.g. the training split)."),
+    positive: list[str] = typer.Option(..., help="A source, subset or meta.family whose prompts are safety-sensitive (requests to "
+                                                 "refuse), e.g. synth-safety-refuse; repeatable. Every other prompt is a negative."),
+    out: str = typer.Option(..., help="Folder: gate.json, report.json, manifest.json."),
+    dev: Optional[list[str]] = typer.Option(None, help="Development pairs: the report gives the gate's AUC and mean probability there."),
+    encoder: str = typer.Option("minilm", help="Sentence encoder of the prompts (minilm, or a BERT-style folder or hub id)."),
+    c: float = typer.Option(10.0, "--c", min=1e-6, help="Inverse regularisation strength of the logistic regression."),
+    dtype: DtypeOption = "auto",
+    invalid: str = typer.Option("error", help="error or skip flawed pairs."),
+) -> None:
+    """Fit a prompt gate: P(a prompt is a request to refuse), for `gated:GATE:MEMBER` ensemble members."""
+    import json
+
+    from rewardkit.cli.options import invalid_policy, load_options, read_input_pairs
+    from rewardkit.console import progress_for
+    from rewardkit.data.containers import write_text_atomic
+    from rewardkit.manifest import build_manifest, write_manifest
+    from rewardkit.outputs import output_folder
+    from rewardkit.train.gate import train_gate as fit
+
+    invalid_policy(invalid, ("error", "skip"))
+    options = load_options(dtype, None, None, False, None)
+    pairs, report = read_input_pairs(data, invalid)
+    dev_pairs = read_input_pairs(dev, invalid)[0] if dev else []
+    with output_folder(out, [*data, *(dev or [])], writes=("gate.json", "report.json", "manifest.json")) as folder:
+        with progress_for("embedding prompts") as advance:
+            gate, summary = fit(pairs, positive, dev=dev_pairs, encoder=encoder, c=c, on_batch=advance, dtype=options.dtype)
+        gate.save(folder)
+        write_text_atomic(folder / "report.json", json.dumps(summary, indent=2) + "\n")
+        config = {"data": data, "positive": positive, "dev": dev, "encoder": encoder, "c": c, "dtype": dtype, "invalid": invalid}
+        write_manifest(folder, build_manifest("train gate", config, [*data, *(dev or [])], {"read": report.to_dict(), **summary}))
+    for split in ("train", "dev"):
+        if split in summary:
+            r = summary[split]
+            auc = f"{r['auc']:.3f}" if r["auc"] is not None else "-"
+            print(f"{split}: {r['prompts']:,} prompts, {r['sensitive']:,} sensitive; AUC {auc}, accuracy {100 * r['accuracy']:.1f}%")
+    print(f"-> {out}", file=sys.stderr)
+
+
 def _j(name: str) -> str:
     return _d(name, "JudgeTrainConfig")
 
