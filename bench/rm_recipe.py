@@ -43,6 +43,8 @@ from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.errors import RewardkitError  # noqa: E402
 from rewardkit.evaluate.runner import EvalOptions, run_evaluation  # noqa: E402
 from rewardkit.models.ensemble import PREFIX, parse_ensemble_spec  # noqa: E402
+from rewardkit.models.gate import PREFIX as GATED  # noqa: E402
+from rewardkit.models.gate import parse_gated_spec  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import is_baseline, load_scorer  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
@@ -144,8 +146,15 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
 def trained_minutes(spec: str, rows: list[dict]) -> float:
     """Training minutes of a model the table's rows trained, or else of a `train rm` folder (its
     manifest's ``train_seconds``, e.g. scripts/quality_recipe.sh's model): an ensemble's is the
-    sum of its members' (baselines such as ``relevance`` train nothing)."""
+    sum of its members' (baselines such as ``relevance`` train nothing; a gated member adds its
+    gate's fitting time, from the gate folder's manifest)."""
     members = [name for name, _ in parse_ensemble_spec(spec)] if spec.startswith(PREFIX) else [spec]
+    gates = 0.0
+    for i, m in enumerate(members):  # a gated member: its gate's fitting time, and the member's own
+        while m.startswith(GATED):
+            gate, m = parse_gated_spec(m)
+            gates += ((json.loads((Path(gate) / "manifest.json").read_text()).get("result") or {}).get("seconds") or 0.0) / 60
+        members[i] = m
     members = [m for m in members if not is_baseline(m)]
     minutes = {str(Path(r["config"].get("out", ""))): r["train_minutes"] for r in rows}
     for m in members:
@@ -157,7 +166,15 @@ def trained_minutes(spec: str, rows: list[dict]) -> float:
     missing = [m for m in members if str(Path(m)) not in minutes]
     if missing:
         raise SystemExit(f"no row of {TABLE} trained {', '.join(missing)}, and no training manifest says how long it took")
-    return sum(minutes[str(Path(m))] for m in members)
+    return gates + sum(minutes[str(Path(m))] for m in members)
+
+
+def _on_machine(spec: str) -> bool:
+    """Whether a member's files are here: a baseline has none, a gated member its gate and member's."""
+    if spec.startswith(GATED):
+        gate, member = parse_gated_spec(spec)
+        return Path(gate).exists() and _on_machine(member)
+    return is_baseline(spec) or Path(spec).exists()
 
 
 def _scored(row: dict) -> str:
@@ -252,7 +269,7 @@ def main() -> None:
             raise SystemExit(f"--rescore: no row named {args.name!r} in {TABLE}")
         model = earlier["config"].get("out") or earlier["config"].get("model") or ""
         members = [m for m, _ in parse_ensemble_spec(model)] if model.startswith(PREFIX) else [model]
-        missing = [m for m in members if not is_baseline(m) and not Path(m).exists()]
+        missing = [m for m in members if not _on_machine(m)]
         if not model or missing:
             raise SystemExit(f"--rescore: the row's model {model!r} is not on this machine ({', '.join(missing) or 'none recorded'})")
         config, summary, train_minutes = earlier["config"], {"steps": earlier.get("steps")}, earlier["train_minutes"]

@@ -102,3 +102,24 @@ def test_pair_accuracies_by_hand():
     assert (a["labelled"], a["labelled_pairs"]) == (0.5, 2)
     assert (a["neighbor"], a["neighbor_pairs"]) == (0.0, 1)
     assert (a["source:synth"], a["source:hh"], a["chosen_shorter_pairs"]) == (0.5, 0.5, 2)
+
+
+def test_training_minutes_of_an_ensemble_with_a_gated_member(tmp_path):
+    """A row's training minutes: the members' rows, a `train rm` manifest, and a gate's fitting
+    seconds; baselines and LMs train nothing; a member nobody timed stops the row."""
+    import json
+
+    from rm_recipe import _on_machine, trained_minutes
+
+    rm = tmp_path / "rm"
+    rm.mkdir()
+    (rm / "manifest.json").write_text(json.dumps({"result": {"train_seconds": 600.0}}))
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    (gate / "manifest.json").write_text(json.dumps({"result": {"seconds": 30.0}}))
+    rows = [{"config": {"out": str(tmp_path / "row")}, "train_minutes": 7.0}]
+    assert trained_minutes(f"ensemble:{rm},gated:{gate}:pmi:smollm2@0.07", rows) == pytest.approx(10.5)
+    assert trained_minutes(f"ensemble:{tmp_path / 'row'},gated:{gate}:{rm}", rows) == pytest.approx(7.0 + 0.5 + 10.0)
+    assert _on_machine(f"gated:{gate}:pmi:smollm2") and not _on_machine(f"gated:{tmp_path / 'none'}:length")
+    with pytest.raises(SystemExit, match="no row .* trained .*elsewhere"):
+        trained_minutes(f"ensemble:{rm},{tmp_path / 'elsewhere'}", rows)

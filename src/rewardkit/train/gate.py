@@ -76,8 +76,11 @@ def gate_report(probs: Sequence[float], labels: Sequence[int], origins: Sequence
 def train_gate(train: Sequence[PreferencePair], positive: Sequence[str], *, dev: Sequence[PreferencePair] = (), encoder: str = "minilm",
                c: float = 1.0, on_batch: Callable[[int], None] | None = None, **options: Any) -> tuple[PromptGate, dict[str, Any]]:
     """The fitted gate and its report (training and, with `dev`, development metrics)."""
+    import time
+
     from rewardkit.models.relevance import RelevanceScorer
 
+    started = time.perf_counter()
     if not positive:
         raise RewardkitError("name at least one --positive source, subset or family")
     prompts, labels, origins = label_prompts(train, positive)
@@ -90,4 +93,5 @@ def train_gate(train: Sequence[PreferencePair], positive: Sequence[str], *, dev:
         d_prompts, d_labels, d_origins = label_prompts(dev, positive)
         report["dev"] = gate_report(gate.probability(d_prompts), d_labels, d_origins)
     report["truncated"] = embedder.truncated
+    report["seconds"] = time.perf_counter() - started  # embedding, fitting and the report
     return gate, report
