@@ -16,6 +16,12 @@
 #   4. training            (TRAIN_CONFIG into runs/quality/NAME; `train rm` reuses a finished run
 #                           with the same settings and resumes an interrupted one)
 #   5. evaluation on rb-open, with the baselines, into runs/quality/NAME-eval
+#   6. the prompt gate     (rewardkit train gate on the training split's prompts: hh-rlhf
+#                           harmless-base and the synthetic refusal family are the requests to
+#                           refuse; seconds), into runs/quality/gate
+#   7. the recipe's ensemble on rb-open: the model plus SmolLM2's PMI gated by the prompt gate
+#                           (the weight chosen on the dev split by bench/lm_weight.py; ~22 minutes
+#                           of SmolLM2 scoring), into runs/quality/NAME-ensemble-eval
 # Measured times on the 2-core CPU are in the README ("The quality recipe").
 # REWARDKIT_RECIPE_DRY_RUN=1 prints the commands instead of running them.
 set -euo pipefail
@@ -57,3 +63,10 @@ fi
 NAME=$(basename "$CONFIG" .yaml)
 "${RK[@]}" train rm --config "$CONFIG" --data "$OUT/split/train.jsonl" --eval-data "$OUT/split/dev.jsonl" --out "$OUT/$NAME"
 "${RK[@]}" eval --model "$OUT/$NAME" --data "$RB_OPEN" --out "$OUT/$NAME-eval"
+if [ -n "$RESPLIT" ] || [ ! -f "$OUT/gate/gate.json" ]; then
+  # a gate fit on another split's prompts is fit again (train gate replaces the folder's files)
+  "${RK[@]}" train gate --data "$OUT/split/train.jsonl" --dev "$OUT/split/dev.jsonl" \
+    --positive harmless-base-test --positive synth-safety-refuse --out "$OUT/gate"
+fi
+# PMI's weight: 2.0 / its spread on the dev sample (bench/lm_weight.py --gate; bench/results/lm_weight.json)
+"${RK[@]}" eval --model "ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.071" --data "$RB_OPEN" --out "$OUT/$NAME-ensemble-eval"

@@ -1,4 +1,4 @@
-"""scripts/quality_recipe.sh: the recipe's five commands in order, a refused missing config."""
+"""scripts/quality_recipe.sh: the recipe's commands in order, a refused missing config."""
 
 import os
 import subprocess
@@ -46,10 +46,17 @@ def test_the_commands_run_in_order_and_skip_what_exists():
     expected = [cmd for cmd, output in data_steps if not (quality / output).exists()]
     if data_steps[1][0] not in expected and not curated_from_this_config(quality):
         expected = [c for c, _ in data_steps[:1] if c in expected] + [c for c, _ in data_steps[1:]]
-    assert [line.split(" --n ")[0].split(" --dev ")[0] for line in lines[:-2]] == expected
-    assert lines[-2] == ("rewardkit train rm --config configs/rm-quality.yaml --data runs/quality/split/train.jsonl "
-                         "--eval-data runs/quality/split/dev.jsonl --out runs/quality/rm-quality")
-    assert lines[-1] == "rewardkit eval --model runs/quality/rm-quality --data ../shared/data/eval/rb-open.jsonl --out runs/quality/rm-quality-eval"
+    train = lines.index("rewardkit train rm --config configs/rm-quality.yaml --data runs/quality/split/train.jsonl "
+                        "--eval-data runs/quality/split/dev.jsonl --out runs/quality/rm-quality")
+    assert [line.split(" --n ")[0].split(" --dev ")[0] for line in lines[:train]] == expected
+    gate = ("rewardkit train gate --data runs/quality/split/train.jsonl --dev runs/quality/split/dev.jsonl "
+            "--positive harmless-base-test --positive synth-safety-refuse --out runs/quality/gate")
+    refit = bool(expected) and expected[-1].startswith("rewardkit data split") or not (quality / "gate" / "gate.json").is_file()
+    assert lines[train + 1:] == [
+        "rewardkit eval --model runs/quality/rm-quality --data ../shared/data/eval/rb-open.jsonl --out runs/quality/rm-quality-eval",
+        *([gate] if refit else []),
+        "rewardkit eval --model ensemble:runs/quality/rm-quality,gated:runs/quality/gate:pmi:smollm2@0.071 "
+        "--data ../shared/data/eval/rb-open.jsonl --out runs/quality/rm-quality-ensemble-eval"]
 
 
 def test_curated_data_from_another_curation_config_is_made_again(tmp_path):
@@ -75,11 +82,16 @@ def test_curated_data_from_another_curation_config_is_made_again(tmp_path):
     def commands() -> list[str]:
         out = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name)], capture_output=True, text=True, timeout=60, env=dry)
         assert out.returncode == 0, out.stderr
-        return [line.split()[1] for line in out.stdout.splitlines()]
+        return [" ".join(line.split()[1:3]) for line in out.stdout.splitlines()]
 
     stamp.write_text(f"{digest}  configs/rm-quality-curate.yaml\n")
-    assert commands() == ["train", "eval"]
+    model = ["train rm", "eval --model"]
+    assert commands() == [*model, "train gate", "eval --model"]  # no gate yet
+    (quality / "gate").mkdir()
+    (quality / "gate" / "gate.json").write_text("{}")
+    assert commands() == [*model, "eval --model"]  # the gate of this split is kept
     (repo / "configs" / "rm-quality-curate.yaml").write_text("# edited\n")
-    assert commands() == ["curate", "data", "train", "eval"]
+    resplit = ["curate configs/rm-quality-curate.yaml", "data split", *model, "train gate", "eval --model"]
+    assert commands() == resplit  # a new split: a new gate
     stamp.unlink()  # curated before the stamp existed
-    assert commands() == ["curate", "data", "train", "eval"]
+    assert commands() == resplit
