@@ -226,6 +226,18 @@ def test_train_tree(spec, depth, min_leaf, invalid):
     check("train tree", build)
 
 
+@given(spec=data_files(), positive=st.sampled_from(["unknown", "synth", "", "r0"]), c=st.sampled_from(["10", "0", "-1", "x", "1e9"]),
+       invalid=st.sampled_from(["error", "skip", "keep"]))
+@settings(max_examples=budget(8))
+def test_train_gate(tiny_bert, spec, positive, c, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "gate"
+        return (["train", "gate", "--data", src, "--positive", positive, "--encoder", tiny_bert, "--c", c, "--out", out,
+                 "--invalid", invalid], [src], out)
+    check("train gate", build)
+
+
 @given(spec=data_files(), n=st.one_of(st.none(), ints), model=st.sampled_from(["length", "shortest", "random:x"]))
 def test_rerank(spec, n, model):
     def build(folder):
