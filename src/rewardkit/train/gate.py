@@ -46,8 +46,10 @@ def label_prompts(pairs: Iterable[PreferencePair], positive: Sequence[str]) -> t
     return prompts, labels, origins
 
 
-def fit_gate(embeddings: Any, labels: Sequence[int], encoder: str, *, c: float = 1.0, meta: dict[str, Any] | None = None) -> PromptGate:
-    """Class-balanced logistic regression of `labels` on `embeddings` ([n, hidden])."""
+def fit_gate(embeddings: Any, labels: Sequence[int], encoder: str, *, c: float = 1.0, meta: dict[str, Any] | None = None,
+             embedder: Any = None) -> PromptGate:
+    """Class-balanced logistic regression of `labels` on `embeddings` ([n, hidden]); `embedder`, the
+    loaded encoder that made them, is kept for the gate's own calls."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -56,7 +58,7 @@ def fit_gate(embeddings: Any, labels: Sequence[int], encoder: str, *, c: float =
         raise RewardkitError(f"the gate needs prompts of both kinds; all {len(y):,} are {'sensitive' if y[0] else 'not sensitive'} "
                              "(check --positive against the pairs' source, subset and meta.family)")
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(np.asarray(embeddings, dtype=np.float64), y)
-    return PromptGate(encoder, lr.coef_[0].tolist(), float(lr.intercept_[0]), dict(meta or {}))
+    return PromptGate(encoder, lr.coef_[0].tolist(), float(lr.intercept_[0]), dict(meta or {}), _embedder=embedder)
 
 
 def gate_report(probs: Sequence[float], labels: Sequence[int], origins: Sequence[str]) -> dict[str, Any]:
@@ -86,8 +88,8 @@ def train_gate(train: Sequence[PreferencePair], positive: Sequence[str], *, dev:
     prompts, labels, origins = label_prompts(train, positive)
     embedder = RelevanceScorer.load(f"relevance:{encoder}", **options)
     emb = embedder.embed_texts([prompt_text(p) for p in prompts], on_batch).numpy()
-    gate = fit_gate(emb, labels, encoder, c=c, meta={"positive": list(positive), "C": c, "prompts": len(prompts), "sensitive": sum(labels)})
-    gate._embedder = embedder  # the development prompts reuse the loaded encoder
+    gate = fit_gate(emb, labels, encoder, c=c, meta={"positive": list(positive), "C": c, "prompts": len(prompts), "sensitive": sum(labels)},
+                    embedder=embedder)  # the development prompts reuse the loaded encoder
     report = {"train": gate_report(gate.probabilities(emb), labels, origins)}
     if dev:
         d_prompts, d_labels, d_origins = label_prompts(dev, positive)
