@@ -153,7 +153,10 @@ def trained_minutes(spec: str, rows: list[dict]) -> float:
     for i, m in enumerate(members):  # a gated member: its gate's fitting time, and the member's own
         while m.startswith(GATED):
             gate, m = parse_gated_spec(m)
-            gates += ((json.loads((Path(gate) / "manifest.json").read_text()).get("result") or {}).get("seconds") or 0.0) / 60
+            manifest = Path(gate) / "manifest.json"
+            if not manifest.is_file():
+                raise SystemExit(f"the gate {gate} has no manifest.json saying how long it took to fit (rewardkit train gate writes one)")
+            gates += ((json.loads(manifest.read_text()).get("result") or {}).get("seconds") or 0.0) / 60
         members[i] = m
     members = [m for m in members if not is_baseline(m)]
     minutes = {str(Path(r["config"].get("out", ""))): r["train_minutes"] for r in rows}

@@ -121,5 +121,7 @@ def test_training_minutes_of_an_ensemble_with_a_gated_member(tmp_path):
     assert trained_minutes(f"ensemble:{rm},gated:{gate}:pmi:smollm2@0.07", rows) == pytest.approx(10.5)
     assert trained_minutes(f"ensemble:{tmp_path / 'row'},gated:{gate}:{rm}", rows) == pytest.approx(7.0 + 0.5 + 10.0)
     assert _on_machine(f"gated:{gate}:pmi:smollm2") and not _on_machine(f"gated:{tmp_path / 'none'}:length")
+    with pytest.raises(SystemExit, match="gate .*none has no manifest.json"):
+        trained_minutes(f"ensemble:{rm},gated:{tmp_path / 'none'}:length", rows)
     with pytest.raises(SystemExit, match="no row .* trained .*elsewhere"):
         trained_minutes(f"ensemble:{rm},{tmp_path / 'elsewhere'}", rows)

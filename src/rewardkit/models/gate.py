@@ -21,7 +21,6 @@ allow). `rewardkit.train.gate` fits it on prompts labelled by their source. A fo
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit.errors import RewardkitError
-from rewardkit.models.protocols import Conversation, RewardScorer
+from rewardkit.models.protocols import Conversation, RewardScorer, score_with_progress
 
 PREFIX = "gated:"
 GATE_FILE = "gate.json"
@@ -121,11 +120,12 @@ def parse_gated_spec(spec: str) -> tuple[str, str]:
 class GatedScorer:
     """`RewardScorer`: `member`'s reward times 1 - `gate`'s probability of the prompt (module docstring)."""
 
+    margin_is_logit = False  # a scaled difference is no Bradley-Terry logit
+
     def __init__(self, member: RewardScorer, gate: PromptGate, name: str | None = None) -> None:
         self.member = member
         self.gate = gate
         self.name = name or f"{PREFIX}gate:{member.name}"
-        self.margin_is_logit = False  # a scaled difference is no Bradley-Terry logit
 
     @classmethod
     def load(cls, spec: str, **kwargs: Any) -> "GatedScorer":
@@ -145,11 +145,6 @@ class GatedScorer:
         return getattr(self.member, "normalization", None)
 
     def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
-        if "on_batch" in inspect.signature(self.member.score).parameters:
-            rewards = self.member.score(conversations, on_batch=on_batch)
-        else:
-            rewards = self.member.score(conversations)
-            if on_batch is not None:
-                on_batch(len(conversations))
+        rewards = score_with_progress(self.member, conversations, on_batch)
         probs = self.gate.probability([prompt for prompt, _ in conversations])
         return [(1.0 - p) * r for p, r in zip(probs, rewards)]
