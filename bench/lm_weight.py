@@ -23,10 +23,15 @@ With ``--gate DIR`` (a prompt gate, `rewardkit train gate`; repeatable) every mo
 tabulated gated (``gated:DIR:MODE:LM``: the mode's reward times 1 - the gate's probability that
 the prompt is a request to refuse), and the choice is among both.
 
-    python bench/lm_weight.py --rm runs/quality/rm-quality [--lm smollm2] [--per-source 90] [--neighbors FILE] [--gate DIR]
+With ``--member SPEC`` (repeatable; e.g. ``relevance``, the cosine of the instruction's and the
+response's MiniLM embeddings) another scorer is tabulated like a mode (gated too), and every LM
+mode is also tabulated beside it: the reward model plus two members, on the weight grid squared.
 
-The reward model's and the LM's rewards of the sample are cached under runs/ (keyed by the
-conversations, the model and the LM), so that another gate costs no LM pass.
+    python bench/lm_weight.py --rm runs/quality/rm-quality [--lm smollm2] [--per-source 90] [--neighbors FILE] [--gate DIR] [--member relevance]
+
+Every scorer's values are cached per conversation under runs/lm_weight_cache (one file per
+scorer spec; a trained model's by its folder's files' times too), so that another gate, the full
+split after a sample, or another member costs no second LM pass.
 
 The sample is stratified by source (up to --per-source pairs of each, seed 0), because the
 labelled sources are small beside AlpacaEval's; the LM's cost is what keeps it a sample (SmolLM2
@@ -69,21 +74,50 @@ def _acc(rewards: list[float], pairs: list, n_sample: int) -> dict[str, float]:
     return out
 
 
-def _cached(convs: list, rm: str, lm: str) -> tuple[list[float], dict[str, list[float]]]:
-    """The reward model's rewards and the LM's four modes for `convs`, from the cache when the
-    same conversations, model and LM were scored before."""
+def _conv_key(conv) -> str:
     import hashlib
     import json
 
-    key = hashlib.sha256(json.dumps([rm, lm, [[[m.role, m.content] for m in p] + [r] for p, r in convs]]).encode()).hexdigest()[:16]
-    path = CACHE / f"{key}.json"
-    if path.is_file():
-        data = json.loads(path.read_text())
-        return data["rm"], data["modes"]
-    rewards = load_scorer(rm).score(convs)
-    modes = LikelihoodScorer.load(f"loglik:{lm}").modes(convs)  # all four from two passes
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"model": rm, "lm": lm, "rm": rewards, "modes": modes}))
+    prompt, response = conv
+    return hashlib.sha256(json.dumps([[m.role, m.content] for m in prompt] + [response]).encode()).hexdigest()[:20]
+
+
+def _cached(convs: list, scorer: str, compute) -> list:
+    """`compute(missing conversations)`'s values for `convs`, cached per conversation under
+    runs/lm_weight_cache/ (one file per scorer spec), so that a sample, the full split or the
+    neighbour pairs scored once are not scored again in another combination."""
+    import hashlib
+    import json
+
+    folder = Path(scorer)  # a trained model's folder: retraining it there starts another store
+    stamp = max((f.stat().st_mtime_ns for f in folder.iterdir() if f.is_file()), default=0) if folder.is_dir() else 0
+    path = CACHE / f"{hashlib.sha256(f'{scorer}@{stamp}'.encode()).hexdigest()[:16]}.json"
+    store = json.loads(path.read_text())["values"] if path.is_file() else {}
+    keys = [_conv_key(c) for c in convs]
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}  # a repeated conversation is scored once
+    todo = sorted(i for k, i in first.items() if k not in store)
+    if todo:
+        print(f"{scorer}: scoring {len(todo)} new conversations ({len(set(keys)) - len(todo)} cached)")
+        store.update(zip((keys[i] for i in todo), compute([convs[i] for i in todo])))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"scorer": scorer, "values": store}))
+        tmp.replace(path)
+    return [store[k] for k in keys]
+
+
+def _rewards(convs: list, rm: str, lm: str, members: list[str]) -> tuple[list[float], dict[str, list[float]]]:
+    """The reward model's rewards, the LM's four modes (from two passes) and each extra member's
+    rewards for `convs`."""
+    def lm_modes(c: list) -> list[dict[str, float]]:
+        modes = LikelihoodScorer.load(f"loglik:{lm}").modes(c)  # all four from two passes
+        return [dict(zip(modes, values)) for values in zip(*modes.values())]
+
+    rewards = _cached(convs, rm, lambda c: load_scorer(rm).score(c))
+    per_conv = _cached(convs, f"modes:{lm}", lm_modes)
+    modes = {mode: [v[mode] for v in per_conv] for mode in per_conv[0]}
+    for spec in members:
+        modes[spec] = _cached(convs, spec, lambda c, spec=spec: load_scorer(spec).score(c))
     return rewards, modes
 
 
@@ -95,6 +129,8 @@ def main() -> None:
     ap.add_argument("--per-source", type=int, default=90, help="dev pairs sampled per source (default: %(default)s)")
     ap.add_argument("--neighbors", default=None, help="development neighbour pairs (bench/neighbor_dev.py), scored apart")
     ap.add_argument("--gate", action="append", default=[], help="a prompt gate folder: every mode is also tabulated gated by it")
+    ap.add_argument("--member", action="append", default=[],
+                    help="another scorer spec (e.g. relevance) tabulated like the LM's modes, alone and beside each of them")
     args = ap.parse_args()
     require_shared()
     by_source: dict[str, list] = {}
@@ -106,28 +142,49 @@ def main() -> None:
     n = len(sample)
     sample = sample + neighbors  # the neighbour pairs after the sample: _acc scores them apart
     convs = pair_conversations(sample)
-    rm, modes = _cached(convs, args.rm, args.lm)
+    rm, modes = _rewards(convs, args.rm, args.lm, args.member)
     for gate_dir in args.gate:
         keep = [1.0 - p for p in PromptGate.load(gate_dir).probability([prompt for prompt, _ in convs])]
         modes.update({f"gated:{gate_dir}:{m}": [k * v for k, v in zip(keep, values)] for m, values in list(modes.items())
                       if not m.startswith("gated:")})
-    result = {"rm": args.rm, "lm": args.lm, "dev": args.dev, "gates": args.gate, "rule": "0.75 balanced + 0.25 neighbors", "sample": {s: min(args.per_source, len(v)) for s, v in sorted(by_source.items())},
-              "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "rm_alone": _acc(rm, sample, n), "modes": {}}
+    members = set(args.member) | {f"gated:{g}:{m}" for g in args.gate for m in args.member}
+    specs = {m: m if m in members else f"{m}:{args.lm}" for m in modes}  # each tabulated name's scorer spec
+    result = {"rm": args.rm, "lm": args.lm, "members": args.member, "dev": args.dev, "gates": args.gate,
+              "rule": "0.75 balanced + 0.25 neighbors", "sample": {s: min(args.per_source, len(v)) for s, v in sorted(by_source.items())},
+              "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "rm_alone": _acc(rm, sample, n), "modes": {}, "pairs": {}}
     key = "choice" if neighbors else "balanced"
     print(f"reward model alone: {_fmt(result['rm_alone'])}")
+    spreads = {mode: statistics.pstdev(values) or 1.0 for mode, values in modes.items()}
+    candidates = []  # (members with their spec weights, accuracies)
     for mode, values in modes.items():
-        spread = statistics.pstdev(values) or 1.0
+        spread = spreads[mode]
         row = {"std": spread, "alone": _acc(values, sample, n), "weights": {}}
         for w in WEIGHTS:  # the ensemble spec's weight for this member is w / std
             row["weights"][str(w)] = {"spec_weight": w / spread,
                                       **_acc([a + w * b / spread for a, b in zip(rm, values)], sample, n)}
+            candidates.append(([(specs[mode], w / spread)], row["weights"][str(w)]))
         result["modes"][mode] = row
         best = max(row["weights"].items(), key=lambda kv: kv[1][key])
         print(f"{mode:24s} alone {_fmt(row['alone'])}; best w={best[0]} (@{best[1]['spec_weight']:.3g}) {_fmt(best[1])}")
-    chosen = max(((m, w, r) for m, row in result["modes"].items() for w, r in row["weights"].items()), key=lambda t: t[2][key])
-    if chosen[2][key] > result["rm_alone"][key]:
-        result["chosen"] = {"mode": chosen[0], "w": chosen[1], "spec": f"{chosen[0]}:{args.lm}@{chosen[2]['spec_weight']:.3g}", **chosen[2]}
-        print(f"-> the ensemble spec: ensemble:{args.rm},{result['chosen']['spec']}")
+    # two members beside the reward model: each LM mode with each extra member, on the weight grid
+    extra = [m for m in modes if specs[m] == m]
+    for lm_mode in (m for m in modes if m not in extra):
+        for member in extra:
+            row = {}
+            for wa in WEIGHTS:
+                for wb in WEIGHTS:
+                    rewards = [r + wa * a / spreads[lm_mode] + wb * b / spreads[member]
+                               for r, a, b in zip(rm, modes[lm_mode], modes[member])]
+                    row[f"{wa},{wb}"] = acc = _acc(rewards, sample, n)
+                    candidates.append(([(specs[lm_mode], wa / spreads[lm_mode]), (specs[member], wb / spreads[member])], acc))
+            result["pairs"][f"{lm_mode} + {member}"] = row
+            best = max(row.items(), key=lambda kv: kv[1][key])
+            print(f"{lm_mode} + {member}: best w={best[0]} {_fmt(best[1])}")
+    members, acc = max(candidates, key=lambda c: c[1][key])
+    if acc[key] > result["rm_alone"][key]:
+        spec = ",".join(f"{m}@{w:.3g}" for m, w in members)
+        result["chosen"] = {"spec": spec, **acc}
+        print(f"-> the ensemble spec: ensemble:{args.rm},{spec}")
     else:
         result["chosen"] = None
     print(f"chosen by {key}: {result['chosen']}")

@@ -14,13 +14,12 @@ rewards is less exploitable by an RL policy than one model's.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from rewardkit.console import rescaled
 from rewardkit.errors import RewardkitError
-from rewardkit.models.protocols import Conversation, RewardScorer
+from rewardkit.models.protocols import Conversation, RewardScorer, score_with_progress
 
 PREFIX = "ensemble:"
 
@@ -75,11 +74,7 @@ class EnsembleScorer:
         # members report in turn; the caller sees one pass over the conversations
         advance = rescaled(on_batch, len(self.members) * len(conversations), len(conversations))
         for member, weight in self.members:
-            if "on_batch" in inspect.signature(member.score).parameters:
-                rewards = member.score(conversations, on_batch=advance)
-            else:
-                rewards = member.score(conversations)
-                advance(len(conversations))
+            rewards = score_with_progress(member, conversations, advance)
             if len(rewards) != len(conversations):
                 raise RewardkitError(f"ensemble member {member.name} returned {len(rewards)} rewards for {len(conversations)} conversations")
             for i, r in enumerate(rewards):

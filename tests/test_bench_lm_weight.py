@@ -1,0 +1,39 @@
+"""bench/lm_weight.py caches each scorer's values per conversation, so a sample, the full split
+and the neighbour pairs scored once are never scored again in another combination."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import lm_weight  # noqa: E402
+
+from rewardkit.data.schema import Message  # noqa: E402
+
+
+def _conv(prompt: str, response: str):
+    return ([Message(role="user", content=prompt)], response)
+
+
+def test_values_are_cached_per_conversation(tmp_path, monkeypatch):
+    monkeypatch.setattr(lm_weight, "CACHE", tmp_path)
+    calls: list[list[str]] = []
+
+    def compute(convs):
+        calls.append([r for _, r in convs])
+        return [float(len(r)) for _, r in convs]
+
+    a, b, c = _conv("q", "a"), _conv("q", "bb"), _conv("p", "ccc")
+    # a duplicate conversation is scored once and gets the one value in both places
+    assert lm_weight._cached([a, b, a], "spec", compute) == [1.0, 2.0, 1.0]
+    assert calls == [["a", "bb"]]
+    # another combination: only the new conversation is scored, the rest come from the file
+    assert lm_weight._cached([c, b], "spec", compute) == [3.0, 2.0]
+    assert calls == [["a", "bb"], ["ccc"]]
+    # another scorer spec has its own store; the same prompt with another role is another conversation
+    other = ([Message(role="system", content="q")], "a")
+    assert lm_weight._cached([a, other], "other", compute) == [1.0, 1.0]
+    assert calls[-1] == ["a", "a"]
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".json"]  # no temporary file left
