@@ -71,7 +71,7 @@ def _acc(rewards: list[float], pairs: list, n_sample: int) -> dict[str, float]:
     if k > n_sample:
         out["neighbors"] = sum(c > r for c, r in zip(chosen[n_sample:], rejected[n_sample:])) / (k - n_sample)
         out["choice"] = 0.75 * out["balanced"] + 0.25 * out["neighbors"]
-    return out
+    return {k: round(v, 5) for k, v in out.items()}  # a pair of the full split is 0.0007
 
 
 def _conv_key(conv) -> str:

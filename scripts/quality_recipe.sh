@@ -19,9 +19,10 @@
 #   6. the prompt gate     (rewardkit train gate on the training split's prompts: hh-rlhf
 #                           harmless-base and the synthetic refusal family are the requests to
 #                           refuse; seconds), into runs/quality/gate
-#   7. the recipe's ensemble on rb-open: the model plus SmolLM2's PMI gated by the prompt gate
-#                           (the weight chosen on the dev split by bench/lm_weight.py; ~22 minutes
-#                           of SmolLM2 scoring), into runs/quality/NAME-ensemble-eval
+#   7. the recipe's ensemble on rb-open: the model plus SmolLM2's PMI and MiniLM's relevance
+#                           (cosine of instruction and response), both gated by the prompt gate
+#                           (weights chosen on the dev split by bench/lm_weight.py; ~24 minutes,
+#                           mostly SmolLM2's scoring), into runs/quality/NAME-ensemble-eval
 # Measured times on the 2-core CPU are in the README ("The quality recipe").
 # REWARDKIT_RECIPE_DRY_RUN=1 prints the commands instead of running them.
 set -euo pipefail
@@ -68,5 +69,7 @@ if [ -n "$RESPLIT" ] || [ ! -f "$OUT/gate/gate.json" ]; then
   "${RK[@]}" train gate --data "$OUT/split/train.jsonl" --dev "$OUT/split/dev.jsonl" \
     --positive harmless-base-test --positive synth-safety-refuse --out "$OUT/gate"
 fi
-# PMI's weight: 2.0 / its spread on the dev sample (bench/lm_weight.py --gate; bench/results/lm_weight.json)
-"${RK[@]}" eval --model "ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.071" --data "$RB_OPEN" --out "$OUT/$NAME-ensemble-eval"
+# the weights: 1.5 / each member's spread on the full dev split and the dev neighbour pairs
+# (bench/lm_weight.py --gate --member relevance; bench/results/lm_weight.json)
+"${RK[@]}" eval --model "ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.0518,gated:$OUT/gate:relevance@5.35" \
+  --data "$RB_OPEN" --out "$OUT/$NAME-ensemble-eval"
