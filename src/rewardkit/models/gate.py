@@ -8,6 +8,8 @@ silences an ensemble member there.
 Why: a language model's likelihood or PMI rewards the fluent, on-topic answer, and to a harmful
 request that is the compliant one; next to a trained reward model it lifts LLMBar-style sets and
 sinks refusals (rewardkit's PMI member: Chat Hard 37.9 -> 46.8, Safety 75.8 -> 50.0 on rb-open).
+The instruction-response ``relevance`` member does the same, for the same reason (a refusal is not
+about what was asked), and the quality recipe gates both.
 ``gated:GATE:MEMBER`` multiplies the member's reward by 1 - P(sensitive | prompt). Every
 response to one prompt gets the same factor, so within a prompt the member's order is kept and
 only its say shrinks; on a sensitive prompt the ensemble's other members decide.
