@@ -29,8 +29,8 @@ mode is also tabulated beside it: the reward model plus two members, on the weig
 
     python bench/lm_weight.py --rm runs/quality/rm-quality [--lm smollm2] [--per-source 90] [--neighbors FILE] [--gate DIR] [--member relevance]
 
-Every scorer's values are cached per conversation under runs/lm_weight_cache (one file per
-scorer spec; a trained model's by its folder's files' times too), so that another gate, the full
+Every scorer's values are cached per conversation in runs/lm_weight_cache.sqlite (by scorer
+spec; a trained model's by its folder's files' times too), so that another gate, the full
 split after a sample, or another member costs no second LM pass.
 
 The sample is stratified by source (up to --per-source pairs of each, seed 0), because the
@@ -52,13 +52,15 @@ from common import require_shared, write_result  # noqa: E402
 from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
+from rewardkit.errors import RewardkitError  # noqa: E402
 from rewardkit.models.gate import PromptGate  # noqa: E402
+from rewardkit.models.judges.cache import ResponseCache, cache_key  # noqa: E402
 from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
 
 WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
-CACHE = Path("runs/lm_weight_cache")
+CACHE = Path("runs/lm_weight_cache.sqlite")
 
 
 def _acc(rewards: list[float], pairs: list, n_sample: int) -> dict[str, float]:
@@ -74,35 +76,28 @@ def _acc(rewards: list[float], pairs: list, n_sample: int) -> dict[str, float]:
     return {k: round(v, 5) for k, v in out.items()}  # a pair of the full split is 0.0007
 
 
-def _conv_key(conv) -> str:
-    import hashlib
-    import json
-
-    prompt, response = conv
-    return hashlib.sha256(json.dumps([[m.role, m.content] for m in prompt] + [response]).encode()).hexdigest()[:20]
-
-
 def _cached(convs: list, scorer: str, compute) -> list:
-    """`compute(missing conversations)`'s values for `convs`, cached per conversation under
-    runs/lm_weight_cache/ (one file per scorer spec), so that a sample, the full split or the
-    neighbour pairs scored once are not scored again in another combination."""
-    import hashlib
-    import json
-
-    folder = Path(scorer)  # a trained model's folder: retraining it there starts another store
+    """`compute(missing conversations)`'s values for `convs`, kept per conversation in
+    runs/lm_weight_cache.sqlite (the judges' `ResponseCache`, keyed by the scorer spec and the
+    conversation), so that a sample, the full split or the neighbour pairs scored once are not
+    scored again in another combination. A trained model's folder is keyed by its files' times too:
+    retrained there, it is scored again."""
+    folder = Path(scorer)
     stamp = max((f.stat().st_mtime_ns for f in folder.iterdir() if f.is_file()), default=0) if folder.is_dir() else 0
-    path = CACHE / f"{hashlib.sha256(f'{scorer}@{stamp}'.encode()).hexdigest()[:16]}.json"
-    store = json.loads(path.read_text())["values"] if path.is_file() else {}
-    keys = [_conv_key(c) for c in convs]
-    first = {k: i for i, k in reversed(list(enumerate(keys)))}  # a repeated conversation is scored once
-    todo = sorted(i for k, i in first.items() if k not in store)
-    if todo:
-        print(f"{scorer}: scoring {len(todo)} new conversations ({len(set(keys)) - len(todo)} cached)")
-        store.update(zip((keys[i] for i in todo), compute([convs[i] for i in todo])))
-        CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"scorer": scorer, "values": store}))
-        tmp.replace(path)
+    keys = [cache_key(scorer, str(stamp), "lm_weight", [[m.role, m.content] for m in prompt] + [response])
+            for prompt, response in convs]
+    cache = ResponseCache(CACHE)
+    try:
+        store = cache.get_many(keys)
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}  # a repeated conversation is scored once
+        todo = sorted(i for k, i in first.items() if k not in store)
+        if todo:
+            print(f"{scorer}: scoring {len(todo)} new conversations ({len(store)} cached)")
+            for i, value in zip(todo, compute([convs[i] for i in todo])):
+                cache.put(keys[i], value)
+                store[keys[i]] = value
+    finally:
+        cache.close()
     return [store[k] for k in keys]
 
 
@@ -142,7 +137,10 @@ def main() -> None:
     n = len(sample)
     sample = sample + neighbors  # the neighbour pairs after the sample: _acc scores them apart
     convs = pair_conversations(sample)
-    rm, modes = _rewards(convs, args.rm, args.lm, args.member)
+    try:
+        rm, modes = _rewards(convs, args.rm, args.lm, args.member)
+    except RewardkitError as e:  # a bad --rm, --lm or --member spec: its message, no traceback
+        raise SystemExit(f"lm_weight: {e}") from None
     for gate_dir in args.gate:
         keep = [1.0 - p for p in PromptGate.load(gate_dir).probability([prompt for prompt, _ in convs])]
         modes.update({f"gated:{gate_dir}:{m}": [k * v for k, v in zip(keep, values)] for m, values in list(modes.items())

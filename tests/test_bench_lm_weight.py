@@ -3,6 +3,7 @@ and the neighbour pairs scored once are never scored again in another combinatio
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def _conv(prompt: str, response: str):
 
 
 def test_values_are_cached_per_conversation(tmp_path, monkeypatch):
-    monkeypatch.setattr(lm_weight, "CACHE", tmp_path)
+    monkeypatch.setattr(lm_weight, "CACHE", tmp_path / "cache.sqlite")
     calls: list[list[str]] = []
 
     def compute(convs):
@@ -36,4 +37,12 @@ def test_values_are_cached_per_conversation(tmp_path, monkeypatch):
     other = ([Message(role="system", content="q")], "a")
     assert lm_weight._cached([a, other], "other", compute) == [1.0, 1.0]
     assert calls[-1] == ["a", "a"]
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".json"]  # no temporary file left
+    # a trained model's folder: the same spec, retrained in place, is scored again
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "weights").write_text("1")
+    assert lm_weight._cached([a], str(model), compute) == [1.0]
+    assert lm_weight._cached([a], str(model), compute) == [1.0] and len(calls) == 4
+    os.utime(model / "weights", ns=(1, 1))
+    lm_weight._cached([a], str(model), compute)
+    assert len(calls) == 5
