@@ -28,6 +28,15 @@ response's MiniLM embeddings) another scorer is tabulated like a mode (gated too
 mode is also tabulated beside it: the reward model plus two members, on the weight grid squared.
 
     python bench/lm_weight.py --rm runs/quality/rm-quality [--lm smollm2] [--per-source 90] [--neighbors FILE] [--gate DIR] [--member relevance]
+                              [--hinge 0.3] [--gated-only] [--out-name lm_weight]
+
+With ``--hinge Q`` (repeatable, 0 < Q < 1) every mode and member is also tabulated hinged at its
+own Q-quantile on these dev conversations (``hinge:TAU:MODE``, `rewardkit.models.hinge`:
+min(0, r - TAU), so only a shortfall below TAU counts), gated too when a gate is given. The
+weight grid of a pair with a hinged member is kept as its best row only (the full grids would
+be megabytes). ``--gated-only`` restricts the choice to candidates whose every member is gated
+(the recipe's restriction: the gate exists for the members that reward answering the request).
+``--out-name`` names the result file (default ``lm_weight``, bench/results/NAME.json).
 
 Every scorer's values are cached per conversation in runs/lm_weight_cache.sqlite (by scorer
 spec; a trained model's by its folder's files' times too), so that another gate, the full
@@ -54,6 +63,7 @@ from rm_recipe import pair_accuracies  # noqa: E402
 from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.errors import RewardkitError  # noqa: E402
 from rewardkit.models.gate import PromptGate  # noqa: E402
+from rewardkit.models.hinge import hinge  # noqa: E402
 from rewardkit.models.judges.cache import ResponseCache, cache_key  # noqa: E402
 from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
@@ -101,6 +111,20 @@ def _cached(convs: list, scorer: str, compute) -> list:
     return [store[k] for k in keys]
 
 
+def _hinged(modes: dict[str, list[float]], quantiles: list[float]) -> tuple[dict[str, list[float]], dict[str, dict[str, float]]]:
+    """Each mode hinged at each of its `quantiles` (``hinge:TAU:MODE``; TAU to 3 significant
+    digits, the value the spec will carry), and the thresholds by mode and quantile."""
+    import numpy as np
+
+    out, taus = {}, {}
+    for mode, values in modes.items():
+        for q in quantiles:
+            tau = float(f"{float(np.quantile(values, q)):.3g}")
+            taus.setdefault(mode, {})[str(q)] = tau
+            out[f"hinge:{tau:g}:{mode}"] = hinge(values, tau)
+    return out, taus
+
+
 def _rewards(convs: list, rm: str, lm: str, members: list[str]) -> tuple[list[float], dict[str, list[float]]]:
     """The reward model's rewards, the LM's four modes (from two passes) and each extra member's
     rewards for `convs`."""
@@ -126,7 +150,15 @@ def main() -> None:
     ap.add_argument("--gate", action="append", default=[], help="a prompt gate folder: every mode is also tabulated gated by it")
     ap.add_argument("--member", action="append", default=[],
                     help="another scorer spec (e.g. relevance) tabulated like the LM's modes, alone and beside each of them")
+    ap.add_argument("--hinge", action="append", type=float, default=[],
+                    help="a quantile Q in (0, 1): every mode and member is also tabulated hinged at its Q-quantile (repeatable)")
+    ap.add_argument("--gated-only", action="store_true", help="choose only among candidates whose every member is gated")
+    ap.add_argument("--out-name", default="lm_weight", help="the result's name: bench/results/NAME.json (default: %(default)s)")
     args = ap.parse_args()
+    if any(not 0.0 < q < 1.0 for q in args.hinge):
+        raise SystemExit(f"lm_weight: --hinge takes quantiles in (0, 1), got {args.hinge}")
+    if args.gated_only and not args.gate:
+        raise SystemExit("lm_weight: --gated-only needs a --gate")
     require_shared()
     by_source: dict[str, list] = {}
     for p in load_pairs(args.dev):
@@ -141,15 +173,18 @@ def main() -> None:
         rm, modes = _rewards(convs, args.rm, args.lm, args.member)
     except RewardkitError as e:  # a bad --rm, --lm or --member spec: its message, no traceback
         raise SystemExit(f"lm_weight: {e}") from None
+    hinged, taus = _hinged(modes, args.hinge)
+    modes.update(hinged)
     for gate_dir in args.gate:
         keep = [1.0 - p for p in PromptGate.load(gate_dir).probability([prompt for prompt, _ in convs])]
         modes.update({f"gated:{gate_dir}:{m}": [k * v for k, v in zip(keep, values)] for m, values in list(modes.items())
                       if not m.startswith("gated:")})
-    members = set(args.member) | {f"gated:{g}:{m}" for g in args.gate for m in args.member}
+    own = set(args.member) | {f"hinge:{t:g}:{m}" for m in args.member for t in taus.get(m, {}).values()}
+    members = own | {f"gated:{g}:{m}" for g in args.gate for m in own}
     specs = {m: m if m in members else f"{m}:{args.lm}" for m in modes}  # each tabulated name's scorer spec
     result = {"rm": args.rm, "lm": args.lm, "members": args.member, "dev": args.dev, "gates": args.gate,
               "rule": "0.75 balanced + 0.25 neighbors", "sample": {s: min(args.per_source, len(v)) for s, v in sorted(by_source.items())},
-              "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "rm_alone": _acc(rm, sample, n), "modes": {}, "pairs": {}}
+              "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "hinges": taus, "gated_only": args.gated_only, "rm_alone": _acc(rm, sample, n), "modes": {}, "pairs": {}}
     key = "choice" if neighbors else "balanced"
     print(f"reward model alone: {_fmt(result['rm_alone'])}")
     spreads = {mode: statistics.pstdev(values) or 1.0 for mode, values in modes.items()}
@@ -160,7 +195,8 @@ def main() -> None:
         for w in WEIGHTS:  # the ensemble spec's weight for this member is w / std
             row["weights"][str(w)] = {"spec_weight": w / spread,
                                       **_acc([a + w * b / spread for a, b in zip(rm, values)], sample, n)}
-            candidates.append(([(specs[mode], w / spread)], row["weights"][str(w)]))
+            if mode.startswith("gated:") or not args.gated_only:
+                candidates.append(([(specs[mode], w / spread)], row["weights"][str(w)]))
         result["modes"][mode] = row
         best = max(row["weights"].items(), key=lambda kv: kv[1][key])
         print(f"{mode:24s} alone {_fmt(row['alone'])}; best w={best[0]} (@{best[1]['spec_weight']:.3g}) {_fmt(best[1])}")
@@ -168,6 +204,9 @@ def main() -> None:
     extra = [m for m in modes if specs[m] == m]
     for lm_mode in (m for m in modes if m not in extra):
         for member in extra:
+            gated = lm_mode.startswith("gated:") and member.startswith("gated:")
+            if args.gated_only and not gated:
+                continue
             row = {}
             for wa in WEIGHTS:
                 for wb in WEIGHTS:
@@ -175,8 +214,9 @@ def main() -> None:
                                for r, a, b in zip(rm, modes[lm_mode], modes[member])]
                     row[f"{wa},{wb}"] = acc = _acc(rewards, sample, n)
                     candidates.append(([(specs[lm_mode], wa / spreads[lm_mode]), (specs[member], wb / spreads[member])], acc))
-            result["pairs"][f"{lm_mode} + {member}"] = row
             best = max(row.items(), key=lambda kv: kv[1][key])
+            hinged_pair = "hinge:" in lm_mode or "hinge:" in member
+            result["pairs"][f"{lm_mode} + {member}"] = dict([best]) if hinged_pair else row
             print(f"{lm_mode} + {member}: best w={best[0]} {_fmt(best[1])}")
     members, acc = max(candidates, key=lambda c: c[1][key])
     if acc[key] > result["rm_alone"][key]:
@@ -186,7 +226,7 @@ def main() -> None:
     else:
         result["chosen"] = None
     print(f"chosen by {key}: {result['chosen']}")
-    print(f"-> {write_result('lm_weight', result)}")
+    print(f"-> {write_result(args.out_name, result)}")
 
 
 def _fmt(acc: dict[str, float]) -> str:

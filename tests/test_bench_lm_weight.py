@@ -46,3 +46,16 @@ def test_values_are_cached_per_conversation(tmp_path, monkeypatch):
     os.utime(model / "weights", ns=(1, 1))
     lm_weight._cached([a], str(model), compute)
     assert len(calls) == 5
+
+
+def test_hinged_modes_carry_their_threshold_in_the_spec():
+    modes = {"pmi": [0.0, 10.0, 20.0, 30.0, 40.0], "relevance": [0.5, 0.25, 1.0, 0.75, 0.0]}
+    hinged, taus = lm_weight._hinged(modes, [0.25, 0.5])
+    # numpy's linear quantiles: pmi 10 and 20, relevance 0.25 and 0.5
+    assert taus == {"pmi": {"0.25": 10.0, "0.5": 20.0}, "relevance": {"0.25": 0.25, "0.5": 0.5}}
+    assert hinged["hinge:10:pmi"] == [-10.0, 0.0, 0.0, 0.0, 0.0]
+    assert hinged["hinge:20:pmi"] == [-20.0, -10.0, 0.0, 0.0, 0.0]
+    assert hinged["hinge:0.5:relevance"] == [0.0, -0.25, 0.0, 0.0, -0.5]
+    # the threshold is rounded to 3 significant digits before it is applied, as the spec carries it
+    hinged, taus = lm_weight._hinged({"m": [0.0, 1.0, 2.0]}, [1 / 3])
+    assert taus == {"m": {str(1 / 3): 0.667}} and hinged["hinge:0.667:m"] == [-0.667, 0.0, 0.0]

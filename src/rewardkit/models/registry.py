@@ -10,6 +10,7 @@
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
 | ``ensemble:A,B@W,...`` | the weighted mean of the members' rewards (any of the above; `rewardkit.models.ensemble`) |
 | ``gated:GATE:MEMBER`` | MEMBER's reward times 1 - a prompt gate's P(safety-sensitive) (`rewardkit.models.gate`; a folder from ``rewardkit train gate``) |
+| ``hinge:TAU:MEMBER`` | MEMBER's shortfall below TAU, min(0, reward - TAU) (`rewardkit.models.hinge`) |
 
 `load_model` takes every spec the commands take: the above, ``judge:TEMPLATE:MODEL`` (a
 generative judge), ``tree:DIR`` (a decision tree; both are pairwise judges) and ``linear:DIR``
@@ -57,6 +58,10 @@ def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
         from rewardkit.models.gate import GatedScorer
 
         return GatedScorer.load(spec, **kwargs)
+    if spec.startswith("hinge:"):
+        from rewardkit.models.hinge import HingeScorer
+
+        return HingeScorer.load(spec, **kwargs)
     if spec == "length":
         return baselines.LengthScorer(+1)
     if spec == "shortest":
