@@ -70,6 +70,8 @@ if [ -n "$RESPLIT" ] || [ ! -f "$OUT/gate/gate.json" ]; then
     --positive harmless-base-test --positive synth-safety-refuse --out "$OUT/gate"
 fi
 # the weights: 1.5 / each member's spread on the full dev split and the dev neighbour pairs
-# (bench/lm_weight.py --gate --member relevance; bench/results/lm_weight.json)
+# (bench/results/lm_weight.json; `python bench/lm_weight.py --rm runs/quality/rm-quality --per-source 100000
+# --neighbors runs/quality/split/dev-neighbors.jsonl --gate runs/quality/gate --member relevance --gated-only`
+# prints this spec)
 "${RK[@]}" eval --model "ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.0518,gated:$OUT/gate:relevance@5.35" \
   --data "$RB_OPEN" --out "$OUT/$NAME-ensemble-eval"
