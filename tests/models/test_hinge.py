@@ -61,3 +61,21 @@ def test_in_an_ensemble_by_hand():
     got = load_scorer("ensemble:shortest,hinge:10:length@2").score(convs)
     # (1 * -len + 2 * min(0, len - 10)) / 3
     assert got == pytest.approx([(-3 + 2 * -7) / 3, (-10 + 0) / 3])
+
+
+class CountingMember:
+    """A member that says it truncated 2 conversations and carries a normalization."""
+
+    name, truncated, normalization = "stub", 2, {"mean": 1.0, "std": 2.0}
+
+    def score(self, conversations):
+        return [float(i) for i in range(len(conversations))]
+
+
+def test_wrappers_pass_the_members_truncation_and_normalization_through():
+    gate = PromptGate("stub", [0.0], 0.0)
+    gate._embedder = StubEmbedder()
+    for scorer in (HingeScorer(CountingMember(), 1.0), GatedScorer(CountingMember(), gate)):
+        assert scorer.truncated == 2 and scorer.normalization == {"mean": 1.0, "std": 2.0}
+        assert scorer.margin_is_logit is False
+    assert HingeScorer(CountingMember(), 1.0).score([(ASK, "a"), (ASK, "b"), (ASK, "c")]) == [-1.0, 0.0, 0.0]

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rewardkit.errors import RewardkitError
-from rewardkit.models.protocols import Conversation, RewardScorer, score_with_progress
+from rewardkit.models.protocols import Conversation, RewardScorer
+from rewardkit.models.wrapped import WrappedScorer
 
 PREFIX = "gated:"
 GATE_FILE = "gate.json"
@@ -119,10 +120,8 @@ def parse_gated_spec(spec: str) -> tuple[str, str]:
     return gate, member
 
 
-class GatedScorer:
+class GatedScorer(WrappedScorer):
     """`RewardScorer`: `member`'s reward times 1 - `gate`'s probability of the prompt (module docstring)."""
-
-    margin_is_logit = False  # a scaled difference is no Bradley-Terry logit
 
     def __init__(self, member: RewardScorer, gate: PromptGate, name: str | None = None) -> None:
         self.member = member
@@ -138,15 +137,6 @@ class GatedScorer:
         options = {k: v for k, v in kwargs.items() if k in BACKBONE_OPTIONS and v is not None}
         return cls(load_scorer(member, **kwargs), PromptGate.load(gate, **options), name=spec)
 
-    @property
-    def truncated(self) -> int:
-        return getattr(self.member, "truncated", 0)
-
-    @property
-    def normalization(self) -> Any:
-        return getattr(self.member, "normalization", None)
-
-    def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
-        rewards = score_with_progress(self.member, conversations, on_batch)
+    def reshape(self, conversations: Sequence[Conversation], rewards: list[float]) -> list[float]:
         probs = self.gate.probability([prompt for prompt, _ in conversations])
         return [(1.0 - p) * r for p, r in zip(probs, rewards)]

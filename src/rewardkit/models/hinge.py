@@ -21,11 +21,12 @@ threshold too).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from rewardkit.errors import RewardkitError
-from rewardkit.models.protocols import Conversation, RewardScorer, score_with_progress
+from rewardkit.models.protocols import Conversation, RewardScorer
+from rewardkit.models.wrapped import WrappedScorer
 
 PREFIX = "hinge:"
 
@@ -48,10 +49,8 @@ def hinge(rewards: Sequence[float], threshold: float) -> list[float]:
     return [min(0.0, r - threshold) for r in rewards]
 
 
-class HingeScorer:
+class HingeScorer(WrappedScorer):
     """`RewardScorer`: `member`'s shortfall below `threshold`, ``min(0, r - threshold)`` (module docstring)."""
-
-    margin_is_logit = False  # a clipped difference is no Bradley-Terry logit
 
     def __init__(self, member: RewardScorer, threshold: float, name: str | None = None) -> None:
         self.member = member
@@ -66,13 +65,5 @@ class HingeScorer:
         threshold, member = parse_hinge_spec(spec)
         return cls(load_scorer(member, **kwargs), threshold, name=spec)
 
-    @property
-    def truncated(self) -> int:
-        return getattr(self.member, "truncated", 0)
-
-    @property
-    def normalization(self) -> Any:
-        return getattr(self.member, "normalization", None)
-
-    def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
-        return hinge(score_with_progress(self.member, conversations, on_batch), self.threshold)
+    def reshape(self, conversations: Sequence[Conversation], rewards: list[float]) -> list[float]:
+        return hinge(rewards, self.threshold)
