@@ -62,6 +62,7 @@ from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.errors import RewardkitError  # noqa: E402
+from rewardkit.models.cached import folder_stamp  # noqa: E402
 from rewardkit.models.gate import PromptGate  # noqa: E402
 from rewardkit.models.hinge import hinge  # noqa: E402
 from rewardkit.models.judges.cache import ResponseCache, cache_key  # noqa: E402
@@ -90,11 +91,10 @@ def _cached(convs: list, scorer: str, compute) -> list:
     """`compute(missing conversations)`'s values for `convs`, kept per conversation in
     runs/lm_weight_cache.sqlite (the judges' `ResponseCache`, keyed by the scorer spec and the
     conversation), so that a sample, the full split or the neighbour pairs scored once are not
-    scored again in another combination. A trained model's folder is keyed by its files' times too:
-    retrained there, it is scored again."""
-    folder = Path(scorer)
-    stamp = max((f.stat().st_mtime_ns for f in folder.iterdir() if f.is_file()), default=0) if folder.is_dir() else 0
-    keys = [cache_key(scorer, str(stamp), "lm_weight", [[m.role, m.content] for m in prompt] + [response])
+    scored again in another combination. A trained model's folder is keyed by its files' paths,
+    sizes and times too (`rewardkit.models.cached.folder_stamp`): retrained there, it is scored again."""
+    stamp = folder_stamp(scorer) or "0"  # "0": the key non-folder specs (an LM, relevance) were cached under before
+    keys = [cache_key(scorer, stamp, "lm_weight", [[m.role, m.content] for m in prompt] + [response])
             for prompt, response in convs]
     cache = ResponseCache(CACHE)
     try:

@@ -42,7 +42,7 @@ def eval_command(
     allow_untrained_head: bool = typer.Option(False, "--allow-untrained-head", help=UNTRAINED_HELP),
     judge_mode: str = typer.Option("generate", "--judge-mode", help="For judge:TEMPLATE:MODEL specs: generate or logprob."),
     judge_orders: str = typer.Option("both", "--judge-orders", help="For judges: both (position consistency), random or given."),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Judges: response cache (SQLite; default OUT/cache.sqlite); a rerun asks only what is missing."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Response cache (SQLite). Judges: default OUT/cache.sqlite; a rerun asks only what is missing. Scorers: only when given; every scorer (each ensemble member apart) keeps its rewards per conversation, so a rerun or a reweighted ensemble scores only what is new."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N pairs (quick runs of slow judges)."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Judges on an OpenAI-compatible server: requests in flight."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.001, help="Judges on an OpenAI-compatible server: seconds per request."),
@@ -86,7 +86,7 @@ def eval_command(
                           attn_implementation=attn_implementation, trust_remote_code=trust_remote_code, bf16=bf16,
                           max_length=max_length, bootstrap=bootstrap,
                           invalid=invalid, allow_untrained_head=allow_untrained_head, judge_mode=judge_mode,
-                          judge_orders=judge_orders, judge_cache=str(cache) if cache else None, limit=limit,
+                          judge_orders=judge_orders, judge_cache=str(cache) if cache else None, score_cache=str(cache) if cache else None, limit=limit,
                           concurrency=concurrency, timeout=timeout, api_key=os.environ.get(api_key_env))
     done = run_evaluation(model, data, out, options)
     if not done["paths"]:
@@ -95,6 +95,6 @@ def eval_command(
     console().print(leaderboard(done["results"]), markup=False, highlight=False)
     cache_info = done["results"][0].get("cache")
     if cache_info:
-        print(f"judge cache {cache_info['path']}: {cache_info['hits']:,} hits, {cache_info['misses']:,} misses", file=sys.stderr)
+        print(f"cache {cache_info['path']}: {cache_info['hits']:,} hits, {cache_info['misses']:,} misses", file=sys.stderr)
     for name, where in done["paths"].items():
         print(f"{name}: {where}", file=sys.stderr)

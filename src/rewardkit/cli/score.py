@@ -39,12 +39,15 @@ def score(
     format: Optional[str] = typer.Option(None, "--format", help="Row format of the data (default: detected)."),
     invalid: str = typer.Option("error", help=INVALID_HELP),
     allow_untrained_head: bool = typer.Option(False, "--allow-untrained-head", help=UNTRAINED_HELP),
+    cache: Optional[str] = typer.Option(None, "--cache", help="SQLite file where every scorer (each ensemble member apart) keeps its "
+                                        "rewards per conversation: a rerun scores only what is new (one process only)."),
 ) -> None:
     """Score every pair of some data files with any reward scorer."""
     from transformers.utils import logging as hf_logging
 
     from rewardkit.data.containers import output_container, write_rows, write_text_atomic
     from rewardkit.manifest import build_manifest
+    from rewardkit.models.cached import open_score_cache
     from rewardkit.models.distributed import score_sharded, world
     from rewardkit.models.protocols import pair_conversations
     from rewardkit.models.registry import load_scorer
@@ -57,7 +60,8 @@ def score(
     check_output_file(out + ".manifest.json", data)
     hf_logging.disable_progress_bar()
     pairs, report = read_input_pairs(data, invalid, format)
-    scorer = load_scorer(model, batch_size=batch_size, max_length=max_length, normalize=normalize,
+    score_cache = open_score_cache(cache)
+    scorer = load_scorer(model, cache=score_cache, batch_size=batch_size, max_length=max_length, normalize=normalize,
                          allow_untrained_head=allow_untrained_head, **vars(options))
     convs = pair_conversations(pairs)
     started = time.perf_counter()
@@ -78,8 +82,10 @@ def score(
               "truncated_conversations": getattr(scorer, "truncated", 0),
               "normalization": getattr(scorer, "normalization", None)}
     counts["processes"] = size
+    if score_cache is not None:
+        counts["cache"] = {"path": str(score_cache.path), "hits": score_cache.hits, "misses": score_cache.misses}
     config = {"model": model, "data": data, "batch_size": batch_size, "max_length": max_length, "normalize": normalize,
-              "invalid": invalid, "allow_untrained_head": allow_untrained_head,
+              "invalid": invalid, "allow_untrained_head": allow_untrained_head, "cache": cache,
               "loading": getattr(scorer, "load_options", None) or vars(options)}
     write_text_atomic(out + ".manifest.json", json.dumps(build_manifest("score", config, data, counts), indent=2, default=str) + "\n")
     print(f"{n:,} pairs scored in {seconds:.1f} s -> {out}; chosen > rejected on {100 * accuracy:.1f}%", file=sys.stderr)

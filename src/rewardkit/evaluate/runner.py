@@ -33,6 +33,8 @@ class EvalOptions:
         allow_untrained_head: score with a newly initialised head (a bare backbone).
         judge_mode, judge_orders: for ``judge:TEMPLATE:MODEL`` specs (`rewardkit.models.judges`).
         judge_cache: SQLite response cache for judges (None: ``OUT/cache.sqlite``).
+        score_cache: SQLite cache of scorers' rewards per conversation, kept by each leaf scorer
+            (an ensemble's members apart; `rewardkit.models.cached`); None: no cache.
         limit: evaluate only the first N pairs (quick runs of slow judges).
         concurrency, timeout, max_retries, api_key: for OpenAI-compatible judges.
     """
@@ -51,6 +53,7 @@ class EvalOptions:
     judge_mode: str = "generate"
     judge_orders: str = "both"
     judge_cache: str | None = None
+    score_cache: str | None = None
     limit: int | None = None
     concurrency: int = 8
     timeout: float = 120.0
@@ -82,15 +85,27 @@ class EvalOptions:
                            trust_remote_code=self.trust_remote_code, bf16=self.bf16)
 
 
-def load_model(spec: str, options: EvalOptions, out: Path) -> Any:
-    """The scorer or judge a spec names, with the options that apply to it (judges cache in `out`)."""
+def open_cache(spec: str, options: EvalOptions, out: Path) -> Any:
+    """The `ResponseCache` a spec's evaluation uses: a judge's (``OUT/cache.sqlite`` unless
+    `judge_cache`), or the scorers' when `score_cache` is set; None otherwise."""
+    from rewardkit.models.judges.cache import ResponseCache
+
+    if spec.startswith("judge:"):
+        return ResponseCache(options.judge_cache or out / "cache.sqlite")
+    if options.score_cache and not spec.startswith(("tree:", "linear:")):
+        from rewardkit.models.cached import open_score_cache
+
+        return open_score_cache(options.score_cache)
+    return None
+
+
+def load_model(spec: str, options: EvalOptions, out: Path, cache: Any = None) -> Any:
+    """The scorer or judge a spec names, with the options that apply to it and `cache`
+    (`open_cache`; None opens the judge's default)."""
     from rewardkit.models.registry import load_model as load
 
-    cache = None
-    if spec.startswith("judge:"):
-        from rewardkit.models.judges.cache import ResponseCache
-
-        cache = ResponseCache(options.judge_cache or out / "cache.sqlite")
+    if cache is None and spec.startswith("judge:"):
+        cache = open_cache(spec, options, out)
     return load(spec, judge_mode=options.judge_mode, judge_orders=options.judge_orders, cache=cache,
                 concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries, api_key=options.api_key,
                 batch_size=options.batch_size, max_length=options.max_length, allow_untrained_head=options.allow_untrained_head,
@@ -124,14 +139,14 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
         raise DataError(f"no pairs to evaluate in {', '.join(data)} ({report.summary()})")
     # under torchrun every process scores its shard; only the first writes the report
     with output_folder(out, data, writes=REPORT_FILES) if rank == 0 else nullcontext(out):
-        scorer = load_model(model, options, out)
+        cache = open_cache(model, options, out)
+        scorer = load_model(model, options, out, cache)
         with progress_for(f"evaluating {model}", total=2 * len(pairs)) as advance:
             main = evaluate(scorer, pairs, bootstrap=options.bootstrap, on_progress=advance)
         main.result.update(provenance)
         loaded = getattr(scorer, "load_options", None) or getattr(getattr(scorer, "backend", None), "load_options", None)
         if loaded:
             main.result["loading"] = loaded  # the precision the scores were computed in
-        cache = getattr(scorer, "cache", None)
         if cache is not None:
             main.result["cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
         others = [evaluate(load_scorer(b), pairs, bootstrap=options.bootstrap).result

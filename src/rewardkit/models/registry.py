@@ -41,11 +41,11 @@ def is_baseline(spec: str) -> bool:
     return spec in BASELINES or spec == "relevance" or spec.startswith(("random:", "relevance:")) or is_likelihood_spec(spec)
 
 
-def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
+def load_scorer(spec: str, *, cache: Any = None, **kwargs: Any) -> RewardScorer:
     """A `RewardScorer` for a name, folder or hub id; keyword arguments go to the classifier
-    scorer (`MODEL_OPTIONS`), and baselines ignore them."""
-    from rewardkit.models import baselines
-
+    scorer (`MODEL_OPTIONS`), and baselines ignore them. With `cache` (a
+    `rewardkit.models.judges.cache.ResponseCache`) every leaf scorer keeps its rewards per
+    conversation there (`rewardkit.models.cached`)."""
     unknown = set(kwargs) - MODEL_OPTIONS
     if unknown:
         raise TypeError(f"unknown scorer options {sorted(unknown)}; known: {', '.join(sorted(MODEL_OPTIONS))}")
@@ -53,15 +53,26 @@ def load_scorer(spec: str, **kwargs: Any) -> RewardScorer:
     if spec.startswith("ensemble:"):
         from rewardkit.models.ensemble import EnsembleScorer
 
-        return EnsembleScorer.load(spec, **kwargs)
+        return EnsembleScorer.load(spec, cache=cache, **kwargs)
     if spec.startswith("gated:"):
         from rewardkit.models.gate import GatedScorer
 
-        return GatedScorer.load(spec, **kwargs)
+        return GatedScorer.load(spec, cache=cache, **kwargs)
     if spec.startswith("hinge:"):
         from rewardkit.models.hinge import HingeScorer
 
-        return HingeScorer.load(spec, **kwargs)
+        return HingeScorer.load(spec, cache=cache, **kwargs)
+    scorer = _load_leaf(spec, **kwargs)
+    if cache is None or spec in BASELINES or spec.startswith("random:") or kwargs.get("allow_untrained_head"):
+        return scorer
+    from rewardkit.models.cached import CachedScorer
+
+    return CachedScorer(scorer, cache, spec, kwargs)
+
+
+def _load_leaf(spec: str, **kwargs: Any) -> RewardScorer:
+    from rewardkit.models import baselines
+
     if spec == "length":
         return baselines.LengthScorer(+1)
     if spec == "shortest":
@@ -89,7 +100,8 @@ def load_model(spec: str, *, judge_mode: str = "generate", judge_orders: str = "
                concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5, api_key: str | None = None,
                **kwargs: Any) -> Any:
     """A `RewardScorer` or `PairwiseJudge` for any spec (see the module docstring). Scorer and
-    loading options (`MODEL_OPTIONS`) go to the model; the judge options to generative judges."""
+    loading options (`MODEL_OPTIONS`) go to the model; the judge options to generative judges.
+    `cache` (a `ResponseCache`) keeps a judge's answers, or every leaf scorer's rewards."""
     if spec.startswith(("tree:", "linear:")):
         from rewardkit.models.tree.judge import TreeJudge
         from rewardkit.models.tree.linear import LinearScorer
@@ -105,4 +117,4 @@ def load_model(spec: str, *, judge_mode: str = "generate", judge_orders: str = "
         kwargs.pop("normalize", None)
         return load_judge(judge_model, template, mode=judge_mode, orders=judge_orders, cache=cache, concurrency=concurrency,
                           timeout=timeout, max_retries=max_retries, api_key=api_key, **kwargs)
-    return load_scorer(spec, **kwargs)
+    return load_scorer(spec, cache=cache, **kwargs)

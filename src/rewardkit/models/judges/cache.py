@@ -1,4 +1,4 @@
-"""A persistent response cache for judges, keyed by (model, template, mode, input).
+"""A persistent response cache for judges (and scorers, `rewardkit.models.cached`), keyed by (model, template, mode, input).
 
 SQLite (one file, atomic commits, safe across threads behind a lock). Each answer is committed
 as soon as it arrives, so an interrupted run resumes without asking again for what it already has.
@@ -47,6 +47,13 @@ class ResponseCache:
     def put(self, key: str, value: Any) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)", (key, json.dumps(value, ensure_ascii=False)))
+            self._db.commit()
+
+    def put_many(self, items: list[tuple[str, Any]]) -> None:
+        """Many (key, value) rows in one commit."""
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?)",
+                                 [(k, json.dumps(v, ensure_ascii=False)) for k, v in items])
             self._db.commit()
 
     def __len__(self) -> int:

@@ -1,0 +1,103 @@
+"""A scorer whose rewards are kept per conversation in a SQLite cache, so that a rerun, or another
+ensemble of the same members, scores only what is new.
+
+    from rewardkit.models.judges.cache import ResponseCache
+    cache = ResponseCache("runs/scores.sqlite")
+    load_scorer("ensemble:runs/rm,gated:runs/gate:pmi:smollm2@0.05", cache=cache)
+
+`load_scorer(spec, cache=...)` wraps every *leaf* scorer (a trained folder, a hub model,
+``relevance``, ``pmi:LM`` ...), not the ensemble: each member keeps its own rewards, so changing
+an ensemble's weights, its gate or a hinge re-scores nothing (SmolLM2's two passes over rb-open
+take ~20 minutes on a 2-core CPU; the weighted sum takes none). The cheap baselines (``length``,
+``shortest``, ``random``) are not cached, nor is a bare backbone with an untrained head (its
+rewards change with every initialisation).
+
+A reward is keyed by the leaf's spec, the options that change its values (``max_length``,
+``normalize``, ``template``, ``dtype``, ``bf16``), the paths, sizes and modification times of a
+model folder's files (retrained in place, it is scored again) and the conversation. A hub model updated under
+the same id is not noticed: delete the cache file. The wrapper is otherwise transparent (the
+member's ``margin_is_logit`` and ``load_options``); its ``truncated`` counts only the
+conversations scored in this process. The cache is the judges' `ResponseCache`
+(one SQLite file, committed as rewards arrive, so an interrupted run keeps what it scored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rewardkit.errors import RewardkitError
+from rewardkit.models.judges.cache import ResponseCache, cache_key
+from rewardkit.models.protocols import Conversation, RewardScorer, score_with_progress
+from rewardkit.models.wrapped import WrappedScorer
+
+CHUNK = 1024  # conversations scored between two commits
+# options that change a leaf's rewards (batch size, device and attention kernel change them only by rounding)
+VALUE_OPTIONS = ("max_length", "normalize", "template", "dtype", "bf16")
+
+
+def folder_stamp(spec: str) -> str:
+    """A digest of every file's path, size and modification time in `spec` when it is a folder
+    (any file rewritten, added or removed changes it), else ""."""
+    folder = Path(spec)
+    if not folder.is_dir():
+        return ""
+    listing = sorted((str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns) for f in folder.rglob("*") if f.is_file())
+    return hashlib.sha256(repr(listing).encode("utf-8")).hexdigest()
+
+
+def open_score_cache(path: str | Path | None) -> ResponseCache | None:
+    """The cache at `path` (None: no cache). Refused under a multi-process launch: the processes
+    would write one SQLite file at once."""
+    if not path:
+        return None
+    from rewardkit.models.distributed import world
+
+    if world()[1] > 1:
+        raise RewardkitError("a scorer cache (--cache) works in one process; run without torchrun, or without --cache")
+    return ResponseCache(path)
+
+
+class CachedScorer(WrappedScorer):
+    """`RewardScorer`: `member`'s rewards, from `cache` where it holds them (module docstring)."""
+
+    def __init__(self, member: RewardScorer, cache: ResponseCache, spec: str, options: dict[str, Any] | None = None) -> None:
+        self.member = member
+        self.cache = cache
+        self.name = getattr(member, "name", spec)
+        self.spec = spec
+        self.identity = [folder_stamp(spec), {k: (options or {}).get(k) for k in VALUE_OPTIONS}]
+
+    @property
+    def margin_is_logit(self) -> bool:  # type: ignore[override]
+        return getattr(self.member, "margin_is_logit", False)
+
+    @property
+    def load_options(self) -> Any:
+        """The member's resolved loading options (the precision its rewards were computed in)."""
+        return getattr(self.member, "load_options", None)
+
+    def key(self, conversation: Conversation) -> str:
+        prompt, response = conversation
+        return cache_key(self.spec, "", "reward", [[m.role, m.content] for m in prompt] + [response], self.identity)
+
+    def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
+        keys = [self.key(c) for c in conversations]
+        store = self.cache.get_many(keys)
+        first: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        todo = [i for k, i in first.items() if k not in store]
+        if on_batch is not None and len(conversations) > len(todo):
+            on_batch(len(conversations) - len(todo))  # what the cache held (and repeats) counts as done at once
+        for start in range(0, len(todo), CHUNK):  # committed chunk by chunk: an interrupted run keeps what it scored
+            chunk = todo[start:start + CHUNK]
+            rewards = score_with_progress(self.member, [conversations[i] for i in chunk], on_batch)
+            if len(rewards) != len(chunk):
+                raise RewardkitError(f"{self.name} returned {len(rewards)} rewards for {len(chunk)} conversations")
+            rows = [(keys[i], float(r)) for i, r in zip(chunk, rewards)]
+            self.cache.put_many(rows)
+            store.update(rows)
+        return [float(store[k]) for k in keys]
