@@ -110,6 +110,39 @@ def test_score(spec, second, batch, invalid, model):
     check("score", build)
 
 
+CACHE_KINDS = ["new", "nested/new", "garbage", "empty", "directory"]
+SCORER_SPECS = ["length", "hinge:2:length", "hinge:x:length", "hinge:nan:shortest", "hinge:3:", "gated:/no/gate:length",
+                "ensemble:length,hinge:1:shortest@0.5", "hinge:1:gated:/no/gate:length"]
+
+
+def _cache_path(folder: Path, kind: str) -> tuple[Path, list[Path]]:
+    """A --cache path of one kind, and the files of it that must not change."""
+    path = folder / kind / "c.sqlite" if kind == "nested/new" else folder / "c.sqlite"
+    if kind == "garbage":
+        path.write_bytes(b"not a database, and long enough for SQLite to read a header " * 4)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "directory":
+        path.mkdir()
+    return path, [path] if kind == "garbage" else []
+
+
+@given(spec=data_files(), model=st.sampled_from(SCORER_SPECS), kind=st.sampled_from(CACHE_KINDS),
+       command=st.sampled_from(["score", "eval"]))
+@settings(max_examples=budget(12))
+def test_scorer_cache_and_wrapped_specs(spec, model, kind, command):
+    def build(folder):
+        src = _write(folder, "a", spec)
+        cache, kept = _cache_path(folder, kind)
+        if command == "score":
+            out = folder / "o" / "scores.jsonl"
+            return ["score", "--model", model, "--data", src, "--out", out, "--cache", cache], [src, *kept], out.parent
+        out = folder / "eval"
+        return (["eval", "--model", model, "--data", src, "--out", out, "--no-baselines", "--bootstrap", 0, "--cache", cache],
+                [src, *kept], out)
+    check(f"{command} --cache", build)
+
+
 @given(spec=data_files(), bootstrap=ints, invalid=policies, limit=st.one_of(st.none(), ints))
 @settings(max_examples=budget(8))
 def test_eval(spec, bootstrap, invalid, limit):

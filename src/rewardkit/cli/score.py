@@ -59,8 +59,8 @@ def score(
     check_output_file(out, data)
     check_output_file(out + ".manifest.json", data)
     hf_logging.disable_progress_bar()
+    score_cache = open_score_cache(cache)  # a bad cache path fails before any work
     pairs, report = read_input_pairs(data, invalid, format)
-    score_cache = open_score_cache(cache)
     scorer = load_scorer(model, cache=score_cache, batch_size=batch_size, max_length=max_length, normalize=normalize,
                          allow_untrained_head=allow_untrained_head, **vars(options))
     convs = pair_conversations(pairs)

@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rewardkit.errors import RewardkitError
+
 
 def cache_key(model: str, template: str, mode: str, chat: Any, extra: Any = None) -> str:
     payload = json.dumps([model, template, mode, chat, extra], ensure_ascii=False, sort_keys=True)
@@ -22,12 +24,15 @@ def cache_key(model: str, template: str, mode: str, chat: Any, extra: Any = None
 class ResponseCache:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self._db.commit()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db.commit()
+        except (OSError, sqlite3.Error) as e:
+            raise RewardkitError(f"{self.path}: cannot use it as a cache ({e}); give a new path or a cache file rewardkit made") from None
         self.hits = 0
         self.misses = 0
 
