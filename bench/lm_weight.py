@@ -62,7 +62,7 @@ from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.errors import RewardkitError  # noqa: E402
-from rewardkit.models.cached import folder_stamp  # noqa: E402
+from rewardkit.models.cached import cached_values, folder_stamp  # noqa: E402
 from rewardkit.models.gate import PromptGate  # noqa: E402
 from rewardkit.models.hinge import hinge  # noqa: E402
 from rewardkit.models.judges.cache import ResponseCache, cache_key  # noqa: E402
@@ -97,18 +97,11 @@ def _cached(convs: list, scorer: str, compute) -> list:
     keys = [cache_key(scorer, stamp, "lm_weight", [[m.role, m.content] for m in prompt] + [response])
             for prompt, response in convs]
     cache = ResponseCache(CACHE)
-    try:
-        store = cache.get_many(keys)
-        first = {k: i for i, k in reversed(list(enumerate(keys)))}  # a repeated conversation is scored once
-        todo = sorted(i for k, i in first.items() if k not in store)
-        if todo:
-            print(f"{scorer}: scoring {len(todo)} new conversations ({len(store)} cached)")
-            for i, value in zip(todo, compute([convs[i] for i in todo])):
-                cache.put(keys[i], value)
-                store[keys[i]] = value
+    try:  # a repeated conversation is scored once; one call, so the LM batches over all that is new
+        return cached_values(cache, keys, convs, compute, chunk=max(len(convs), 1),
+                             on_cached=lambda n: print(f"{scorer}: {n} of {len(convs)} conversations cached"))
     finally:
         cache.close()
-    return [store[k] for k in keys]
 
 
 def _hinged(modes: dict[str, list[float]], quantiles: list[float]) -> tuple[dict[str, list[float]], dict[str, dict[str, float]]]:

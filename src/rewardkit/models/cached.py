@@ -84,20 +84,31 @@ class CachedScorer(WrappedScorer):
         return cache_key(self.spec, "", "reward", [[m.role, m.content] for m in prompt] + [response], self.identity)
 
     def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
-        keys = [self.key(c) for c in conversations]
-        store = self.cache.get_many(keys)
-        first: dict[str, int] = {}
-        for i, k in enumerate(keys):
-            first.setdefault(k, i)
-        todo = [i for k, i in first.items() if k not in store]
-        if on_batch is not None and len(conversations) > len(todo):
-            on_batch(len(conversations) - len(todo))  # what the cache held (and repeats) counts as done at once
-        for start in range(0, len(todo), CHUNK):  # committed chunk by chunk: an interrupted run keeps what it scored
-            chunk = todo[start:start + CHUNK]
-            rewards = score_with_progress(self.member, [conversations[i] for i in chunk], on_batch)
-            if len(rewards) != len(chunk):
-                raise RewardkitError(f"{self.name} returned {len(rewards)} rewards for {len(chunk)} conversations")
-            rows = [(keys[i], float(r)) for i, r in zip(chunk, rewards)]
-            self.cache.put_many(rows)
-            store.update(rows)
-        return [float(store[k]) for k in keys]
+        def compute(todo: list[Conversation]) -> list[float]:
+            rewards = score_with_progress(self.member, todo, on_batch)
+            if len(rewards) != len(todo):
+                raise RewardkitError(f"{self.name} returned {len(rewards)} rewards for {len(todo)} conversations")
+            return [float(r) for r in rewards]
+
+        return cached_values(self.cache, [self.key(c) for c in conversations], conversations, compute, on_cached=on_batch)
+
+
+def cached_values(cache: ResponseCache, keys: Sequence[str], items: Sequence[Any], compute: Callable[[list[Any]], list[Any]],
+                  *, on_cached: Callable[[int], None] | None = None, chunk: int = CHUNK) -> list[Any]:
+    """The value of each item (`keys[i]` is `items[i]`'s key): from `cache` where it holds the
+    key, else from `compute(missing items)`, called on the first of each repeated key only and
+    at most `chunk` items at a time, each chunk committed before the next (an interrupted run
+    keeps what it computed). `on_cached(n)` is told at once how many needed no computing."""
+    store = cache.get_many(list(keys))
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    todo = [i for k, i in first.items() if k not in store]
+    if on_cached is not None and len(keys) > len(todo):
+        on_cached(len(keys) - len(todo))
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
+        rows = [(keys[i], value) for i, value in zip(part, compute([items[i] for i in part]), strict=True)]
+        cache.put_many(rows)
+        store.update(rows)
+    return [store[k] for k in keys]

@@ -1,8 +1,9 @@
 """Scorers that reshape one member's rewards (``gated:``, ``hinge:``): the member scores, the
 wrapper maps its rewards, and the member's truncation count and normalization pass through.
 
-A subclass sets ``member`` and implements `reshape`; the result is no Bradley-Terry logit, so
-``margin_is_logit`` is False (evaluation reports no calibration for it).
+A subclass sets ``member`` and implements `reshape` (or, like `rewardkit.models.cached`, its
+own `score`); a reshaped reward is no Bradley-Terry logit, so ``margin_is_logit`` is False
+(evaluation reports no calibration for it) unless the subclass says otherwise.
 """
 
 from __future__ import annotations
