@@ -49,6 +49,8 @@ def train_rm(
     use_margin: Optional[bool] = typer.Option(None, "--use-margin/--no-margin", help="Use each pair's margin in the loss."),
     center_rewards: Optional[float] = typer.Option(None, "--center-rewards", help="Reward-centering coefficient (TRL's center_rewards_coefficient)."),
     length_penalty: Optional[float] = typer.Option(None, "--length-penalty", min=0.0, help="Weight of the squared batch correlation of reward margins with log length ratios (length debiasing)."),
+    length_head: Optional[float] = typer.Option(None, "--length-head", min=0.0, help="Train a second, length output (ODIN) with this weight on "
+                                                "its terms; the saved model keeps the reward output only."),
     freeze_layers: Optional[int] = typer.Option(None, min=0, help="Freeze the embeddings and the first N transformer layers "
                                                 "(faster steps, less to train)." + _d("freeze_layers")),
     normalize: Optional[bool] = typer.Option(None, "--normalize/--no-normalize", help="Store reward mean/std in the model config."),
@@ -83,6 +85,7 @@ def train_rm(
         "eval_data": eval_data, "bf16": bf16, "batch_size": batch_size, "length_buckets": length_buckets, "grad_accum": grad_accum, "learning_rate": lr,
         "max_length": max_length, "template": template, "seed": seed, "save_steps": save_steps, "eval_steps": eval_steps,
         "logging_steps": logging_steps, "use_margin": use_margin, "center_rewards_coefficient": center_rewards, "length_penalty": length_penalty,
+        "length_head": length_head,
         "normalize": normalize, "freeze_layers": freeze_layers, "average_checkpoints": average_checkpoints, "save_total_limit": save_total_limit,
         "invalid": invalid, "attn_implementation": attn_implementation, "resume": resume,
         "overwrite": overwrite or None, "keep_checkpoints": keep_checkpoints or None, "dtype": dtype,

@@ -156,6 +156,10 @@ class RMTrainConfig(TrainConfig):
         center_rewards_coefficient: weight of the reward-centering term (TRL's option); None is off.
         length_penalty: weight of the squared batch correlation between reward margins and log
             length ratios (`length_correlation_penalty`); None is off.
+        length_head: train a second, length output beside the reward, as ODIN does
+            (`rewardkit.train.length_head`): the loss sees their sum, and this weighs the terms
+            that make the second output follow the log length ratio and stay orthogonal to the
+            first; the saved model keeps the first output only. None is off.
         max_length: tokens per (prompt, response); longer ones are truncated (start of the prompt
             first, see `rewardkit.data.chat`), never dropped; counts go to the manifest.
         template: ``auto`` (the tokenizer's chat template if it has one, else ``plain``), ``chat``, ``plain``.
@@ -205,6 +209,7 @@ class RMTrainConfig(TrainConfig):
     use_margin: bool = False
     center_rewards_coefficient: float | None = None
     length_penalty: float | None = None
+    length_head: float | None = None
     template: str = "auto"
     length_buckets: int = 1
     disable_dropout: bool = True
@@ -229,6 +234,9 @@ class RMTrainConfig(TrainConfig):
         if self.template not in ("auto", "chat", "plain"):
             raise RewardkitError(f"template must be auto, chat or plain, not {self.template!r}")
         self.check_training(("batch_size", "length_buckets", "grad_accum", "max_length", "save_steps", "logging_steps"))
+        for name in ("length_penalty", "length_head"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise ConfigFieldError(name, f"a weight, 0 or more (or unset), got {getattr(self, name)}")
         if self.average_checkpoints is not None:
             if self.average_checkpoints < 2:
                 raise ConfigFieldError("average_checkpoints", f"must be at least 2 (or unset), got {self.average_checkpoints}")

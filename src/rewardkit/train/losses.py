@@ -152,12 +152,11 @@ def center_penalty(chosen: Tensor, rejected: Tensor) -> Tensor:
     return torch.mean((chosen + rejected) ** 2)
 
 
-def length_correlation_penalty(chosen: Tensor, rejected: Tensor, chosen_len: Tensor, rejected_len: Tensor) -> Tensor:
-    """``corr(r_c - r_r, log(l_c / l_r))²``: the squared Pearson correlation, over the batch, of
-    the reward margin with the log length ratio of the two responses (lengths in tokens). Zero
-    when the margins carry no linear trace of length; ``length_penalty`` weighs it. It is the
-    batch-level form of the length decorrelation of ODIN (Chen et al. 2024), without a second
-    head; undefined (0) for a batch of one pair or constant margins or lengths."""
+def pair_length_correlation(chosen: Tensor, rejected: Tensor, chosen_len: Tensor, rejected_len: Tensor) -> Tensor:
+    """``corr(r_c - r_r, log(l_c / l_r))``: the Pearson correlation, over the batch, of the
+    reward margin with the log length ratio of the two responses (lengths in tokens); in
+    [-1, 1], differentiable in the rewards. Undefined (0) for a batch of one pair or constant
+    margins or lengths."""
     margin = chosen - rejected
     ratio = torch.log(chosen_len.float()) - torch.log(rejected_len.float())
     if margin.numel() < 2:
@@ -166,4 +165,23 @@ def length_correlation_penalty(chosen: Tensor, rejected: Tensor, chosen_len: Ten
     denom = torch.sqrt((m * m).sum() * (r * r).sum())
     if float(denom.detach()) < 1e-12:
         return margin.sum() * 0.0
-    return ((m * r).sum() / denom) ** 2
+    return (m * r).sum() / denom
+
+
+def length_correlation_penalty(chosen: Tensor, rejected: Tensor, chosen_len: Tensor, rejected_len: Tensor) -> Tensor:
+    """``corr(r_c - r_r, log(l_c / l_r))²`` (`pair_length_correlation`, squared): zero when the
+    margins carry no linear trace of length; ``length_penalty`` weighs it. It is the batch-level
+    form of ODIN's length decorrelation of the quality reward (Chen et al. 2024)."""
+    return pair_length_correlation(chosen, rejected, chosen_len, rejected_len) ** 2
+
+
+def length_head_penalty(length_chosen: Tensor, length_rejected: Tensor, chosen_len: Tensor, rejected_len: Tensor,
+                        quality_row: Tensor, length_row: Tensor) -> Tensor:
+    """ODIN's terms for the length head (`rewardkit.train.length_head`): ``-corr(l_c - l_r,
+    log(len_c / len_r)) + |cos(w_q, w_l)|``. The first pulls the length head's margins toward
+    the log length ratio (lowest, -1, when they follow it exactly); the second keeps the two
+    output rows orthogonal, so the length head cannot carry quality and the quality head's
+    direction is not the length one. ``length_head`` weighs it."""
+    corr = pair_length_correlation(length_chosen, length_rejected, chosen_len, rejected_len)
+    cos = F.cosine_similarity(quality_row.float(), length_row.float(), dim=0)
+    return -corr + cos.abs()

@@ -29,7 +29,8 @@ from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.train.config import RMTrainConfig
 from rewardkit.train.freezing import freeze_bottom
 from rewardkit.train.data import EncodedPairs, LengthGroupedPairSampler, PairCollator, PairDataset, encode_pairs
-from rewardkit.train.losses import LossParams, center_penalty, get_loss, length_correlation_penalty
+from rewardkit.train.length_head import add_length_head, drop_length_head, head_rows
+from rewardkit.train.losses import LossParams, center_penalty, get_loss, length_correlation_penalty, length_head_penalty
 
 NORMALIZE_SAMPLE = 1024
 
@@ -47,11 +48,13 @@ class PairwiseRewardTrainer(Trainer):
         use_margin: bool = False,
         center_rewards_coefficient: float | None = None,
         length_penalty: float | None = None,
+        length_head: float | None = None,
         length_buckets: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.length_buckets = length_buckets
+        self.length_head = length_head
         self.loss_fn = get_loss(loss)
         self.loss_params = loss_params or LossParams()
         self.use_margin = use_margin
@@ -66,37 +69,52 @@ class PairwiseRewardTrainer(Trainer):
         return LengthGroupedPairSampler(dataset.lengths, global_batch, self.args.seed)
 
     def _rewards(self, model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The chosen and rejected rewards (the model's first output: with a length head, the
+        quality reward alone) and the margins the loss uses."""
+        chosen, rejected, margin = self._outputs(model, inputs)
+        return chosen[:, 0], rejected[:, 0], margin
+
+    def _outputs(self, model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """All outputs of the chosen and rejected responses, ``(B, outputs)`` each (column 1 is
+        the length head's, `rewardkit.train.length_head`), and the margins the loss uses."""
         inputs = dict(inputs)
         margin = inputs.pop("margin", None)
         n = inputs["input_ids"].shape[0] // 2
-        rewards = self._forward_bucketed(model, inputs)  # (2B,): chosen first, then rejected
-        return rewards[:n], rewards[n:], margin if self.use_margin else None
+        outputs = self._forward_bucketed(model, inputs)  # (2B, outputs): chosen first, then rejected
+        return outputs[:n], outputs[n:], margin if self.use_margin else None
 
     def _forward_bucketed(self, model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Rewards of all 2B sequences. With ``length_buckets = k > 1`` the sequences are sorted
+        """Outputs ``(2B, outputs)`` of all 2B sequences. With ``length_buckets = k > 1`` the sequences are sorted
         by length and run as k forward calls, each cut to its own longest sequence: the chosen
         and rejected responses of a pair often differ a lot in length, and one padded batch would
         pad every short response to the longest one. The rewards, and so the gradient, are the
         same as one call's (padding is masked and right-aligned)."""
         if self.length_buckets <= 1:
-            return model(**inputs).logits[:, 0].float()
+            return model(**inputs).logits.float()
         lengths = inputs["attention_mask"].sum(dim=1)
         order = torch.argsort(lengths, descending=True)
         parts, values = [], []
         for idx in torch.tensor_split(order, min(self.length_buckets, len(order))):
             width = int(lengths[idx].max())
-            values.append(model(**{k: v[idx, :width] for k, v in inputs.items()}).logits[:, 0].float())
+            values.append(model(**{k: v[idx, :width] for k, v in inputs.items()}).logits.float())
             parts.append(idx)
         return torch.cat(values)[torch.argsort(torch.cat(parts))]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001 - Trainer's signature
-        chosen, rejected, margin = self._rewards(model, inputs)
-        loss = self.loss_fn(chosen, rejected, margin, self.loss_params).mean()
+        chosen_out, rejected_out, margin = self._outputs(model, inputs)
+        chosen, rejected = chosen_out[:, 0], rejected_out[:, 0]
+        lengths = inputs["attention_mask"].sum(dim=1)
+        n = len(chosen)
+        if self.length_head:  # the preference loss sees quality + length (ODIN)
+            loss = self.loss_fn(chosen + chosen_out[:, 1], rejected + rejected_out[:, 1], margin, self.loss_params).mean()
+            quality_row, length_row = head_rows(self.accelerator.unwrap_model(model))
+            loss = loss + self.length_head * length_head_penalty(chosen_out[:, 1], rejected_out[:, 1], lengths[:n], lengths[n:],
+                                                                 quality_row, length_row)
+        else:
+            loss = self.loss_fn(chosen, rejected, margin, self.loss_params).mean()
         if self.center_rewards_coefficient:
             loss = loss + self.center_rewards_coefficient * center_penalty(chosen, rejected)
         if self.length_penalty:
-            lengths = inputs["attention_mask"].sum(dim=1)
-            n = len(chosen)
             loss = loss + self.length_penalty * length_correlation_penalty(chosen, rejected, lengths[:n], lengths[n:])
         if model.training:
             m = self._train_metrics
@@ -264,6 +282,8 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     if config.disable_dropout:
         _disable_dropout(model)
     frozen = freeze_bottom(model, config.freeze_layers)
+    if config.length_head:  # a second output for length, dropped before the model is evaluated and saved
+        add_length_head(model, seed=config.seed)
     formatter = ChatFormatter(tokenizer, max_length=config.max_length, template=config.template)
     train_enc = encode_pairs(train_pairs, formatter)
     eval_enc = encode_pairs(eval_pairs, formatter) if eval_pairs else None
@@ -282,6 +302,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         use_margin=config.use_margin,
         center_rewards_coefficient=config.center_rewards_coefficient,
         length_penalty=config.length_penalty,
+        length_head=config.length_head,
         length_buckets=config.length_buckets,
     )
     trainer.remove_callback(PrinterCallback)  # our callback prints the logs
@@ -300,6 +321,8 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
 
         averaged = average_with_checkpoints(trainer.accelerator.unwrap_model(trainer.model), args.output_dir,
                                             result.global_step, config.average_checkpoints)
+    if config.length_head:  # what is evaluated, normalised and saved is the quality reward alone
+        drop_length_head(trainer.accelerator.unwrap_model(trainer.model))
     eval_metrics = trainer.evaluate() if eval_enc else {}
     normalization = reward_stats(trainer, eval_enc or train_enc) if config.normalize else None
 
