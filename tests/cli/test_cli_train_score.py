@@ -19,10 +19,12 @@ def test_train_then_score(tiny_bert, synth_dir, tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("loss: hinge\nloss_params: {hinge_margin: 0.5}\nlogging_steps: 1\n")
     code = main(["train", "rm", "--model", tiny_bert, "--data", str(synth_dir / "train.jsonl"), str(synth_dir / "test.jsonl"),
-                 "--out", str(out), "--max-steps", "3", "--batch-size", "4", "--no-bf16", "--config", str(cfg), "--max-length", "96"])
+                 "--out", str(out), "--max-steps", "3", "--batch-size", "4", "--no-bf16", "--config", str(cfg), "--max-length", "96",
+                 "--length-head", "0.5"])
     assert code == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["loss"] == "hinge" and manifest["config"]["loss_params"]["hinge_margin"] == 0.5
+    assert manifest["config"]["length_head"] == 0.5  # trained with a length output; the folder scores with one output
     assert manifest["config"]["bf16"] is False and manifest["result"]["bf16"] is False
     assert manifest["result"]["fp32_attention_backward"] is False  # only under bf16 autocast (models/attention.py)
     assert manifest["counts"]["train"]["pairs"] == 300  # both files
