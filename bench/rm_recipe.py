@@ -14,6 +14,8 @@ levers stay, so failed levers stay in the table.
     python bench/rm_recipe.py --name "ensemble" --model ensemble:runs/ablation/recipe/model,runs/ablation/X/model
     # a row measured again with the current scoring code (its model still on this machine)
     python bench/rm_recipe.py --name recipe --rescore
+    # an ensemble whose members were scored before (eval --cache FILE): only new members are scored
+    python bench/rm_recipe.py --name "ensemble" --model ensemble:A,B --cache runs/cachecheck/scores.sqlite
 
 Rows compare only on one development split: each row records its sha256, and a row on another
 split (`scripts/quality_recipe.sh` carves a new one when the curation config changes) is refused
@@ -88,9 +90,18 @@ def check_same_dev(rows: list[dict], dev_files: list[str], digest: str, pairs: i
                          "or --new-dev to start comparing on this one (earlier rows then do not compare)")
 
 
-def dev_accuracy(model: str, dev_files: list[str]) -> dict[str, float]:
+def dev_accuracy(model: str, dev_files: list[str], cache: str | None = None) -> dict[str, float]:
+    """`pair_accuracies` of `model` on the development files; with `cache` (an ``eval --cache``
+    file) its leaf scorers' rewards are read from and kept there."""
+    from rewardkit.models.cached import open_score_cache
+
     pairs = load_pairs(dev_files)
-    return pair_accuracies(load_scorer(model).score(pair_conversations(pairs)), pairs)
+    opened = open_score_cache(cache)
+    try:
+        return pair_accuracies(load_scorer(model, cache=opened).score(pair_conversations(pairs)), pairs)
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 def pair_accuracies(rewards: list[float], pairs: list) -> dict[str, float]:
@@ -239,6 +250,8 @@ def main() -> None:
                     "scoring code (dev and rb-open), keeping its training record; the earlier measurement is kept in the row")
     ap.add_argument("--uniform-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
                     "uniformly from this curation config's raw sources (the uncurated control)")
+    ap.add_argument("--cache", metavar="FILE", help="keep the leaf scorers' rewards on dev and rb-open in this SQLite file "
+                    "(`eval --cache`): an ensemble of members scored before scores only what is new")
     ap.add_argument("--new-dev", action="store_true", help="accept a development split other than the table's rows' "
                     "(they then do not compare with this row)")
     args = ap.parse_args()
@@ -284,8 +297,9 @@ def main() -> None:
         cfg = RMTrainConfig.from_sources(args.config, overrides)
         summary = train_reward_model(cfg)
         model, config, train_minutes = str(out / "model"), cfg.to_dict(), summary["train_seconds"] / 60
-    dev = dev_accuracy(model, args.dev)
-    done = run_evaluation(model, [str(RB_OPEN)], out / "eval", EvalOptions(baselines=False, batch_size=32, bootstrap=1000))
+    dev = dev_accuracy(model, args.dev, args.cache)
+    done = run_evaluation(model, [str(RB_OPEN)], out / "eval", EvalOptions(baselines=False, batch_size=32, bootstrap=1000,
+                                                                         score_cache=args.cache))
     r = done["results"][0]
     lb = r.get("length_bias") or {}
     row = {"name": args.name, "config": config, "dev": dev, "score": r["score"], "sections": r["sections"],

@@ -125,3 +125,24 @@ def test_training_minutes_of_an_ensemble_with_a_gated_member(tmp_path):
         trained_minutes(f"ensemble:{rm},gated:{tmp_path / 'none'}:length", rows)
     with pytest.raises(SystemExit, match="no row .* trained .*elsewhere"):
         trained_minutes(f"ensemble:{rm},{tmp_path / 'elsewhere'}", rows)
+
+
+def test_dev_accuracy_keeps_rewards_in_the_cache(tiny_bert, synth_dir, tmp_path):
+    """--cache: the first measurement fills the file (one row per conversation), the second reads
+    it and gives the same accuracies."""
+    import sqlite3
+
+    from rm_recipe import dev_accuracy
+
+    dev = [str(synth_dir / "test.jsonl")]
+    cache = tmp_path / "scores.sqlite"
+    first = dev_accuracy(tiny_bert, dev, str(cache))
+    with sqlite3.connect(cache) as db:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        rows = sum(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables)
+    from rewardkit.data.io import load_pairs
+    from rewardkit.models.protocols import pair_conversations
+
+    distinct = {repr(c) for c in pair_conversations(load_pairs(dev))}  # a conversation met twice is kept once
+    assert rows == len(distinct) and first["pairs"] == 60 and 100 < rows <= 120
+    assert dev_accuracy(tiny_bert, dev, str(cache)) == first == dev_accuracy(tiny_bert, dev)
