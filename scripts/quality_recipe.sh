@@ -70,8 +70,10 @@ if [ -n "$RESPLIT" ] || [ ! -f "$OUT/gate/gate.json" ]; then
     --positive harmless-base-test --positive synth-safety-refuse --out "$OUT/gate"
 fi
 # the weights: 1.5 / each member's spread on the full dev split and the dev neighbour pairs
-# (bench/results/lm_weight.json; `python bench/lm_weight.py --rm runs/quality/rm-quality --per-source 100000
-# --neighbors runs/quality/split/dev-neighbors.jsonl --gate runs/quality/gate --member relevance --gated-only`
-# prints this spec)
+# (bench/results/lm_weight_odin.json for the config's model with its length head, lm_weight.json for
+# the model before it: the same pick; `python bench/lm_weight.py --rm runs/quality/rm-quality
+# --per-source 100000 --neighbors runs/quality/split/dev-neighbors.jsonl --gate runs/quality/gate
+# --member relevance --gated-only` prints this spec). The members' rb-open rewards are kept in
+# $OUT/scores.sqlite, so a rerun with another model scores only that model (the LM's ~20 minutes once)
 "${RK[@]}" eval --model "ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.0518,gated:$OUT/gate:relevance@5.35" \
-  --data "$RB_OPEN" --out "$OUT/$NAME-ensemble-eval"
+  --data "$RB_OPEN" --out "$OUT/$NAME-ensemble-eval" --cache "$OUT/scores.sqlite"
