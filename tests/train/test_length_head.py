@@ -135,3 +135,17 @@ def test_config_refuses_negative_weights(tmp_path):
     for name in ("length_head", "length_penalty"):
         with pytest.raises(ConfigFieldError, match=name):
             RMTrainConfig(model="minilm", data=["x.jsonl"], out=str(tmp_path / "o"), **{name: -0.5})
+
+
+def test_sharded_training_is_refused_before_any_step(tiny_bert, synth_dir, tmp_path, monkeypatch):
+    """The loss reads both output rows, which FSDP / ZeRO-3 shard: refused by name, nothing trained."""
+    import rewardkit.train.rm as rm
+
+    monkeypatch.setattr(rm, "is_deepspeed_zero3_enabled", lambda: True)
+    cfg = RMTrainConfig(model=tiny_bert, data=[str(synth_dir / "train.jsonl")], out=str(tmp_path / "m"), max_steps=2,
+                        batch_size=4, max_length=64, bf16=False, length_head=1.0)
+    with pytest.raises(RewardkitError, match="FSDP and DeepSpeed ZeRO-3"):
+        train_reward_model(cfg, progress=False)
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+    cfg.length_head = None  # without the head the same settings train
+    assert train_reward_model(cfg, progress=False)["steps"] == 2

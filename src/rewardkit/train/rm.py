@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import EvalPrediction, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers.integrations import is_deepspeed_zero3_enabled
 
 from rewardkit.data.chat import ChatFormatter
 from rewardkit.data.io import ReadReport, load_pairs
+from rewardkit.errors import RewardkitError
 from rewardkit.models.attention import fp32_attention_backward
 from rewardkit.models.classifier import load_sequence_classifier
 from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
@@ -306,6 +308,9 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         length_buckets=config.length_buckets,
     )
     trainer.remove_callback(PrinterCallback)  # our callback prints the logs
+    if config.length_head and (getattr(trainer, "is_fsdp_enabled", False) or is_deepspeed_zero3_enabled()):
+        raise RewardkitError("length_head reads the two rows of the output layer in the loss, and FSDP and DeepSpeed ZeRO-3 "
+                             "shard them: train it on one device or with DDP (torchrun)")
     last = plan.resume_from
     if trainer.is_world_process_zero():
         record_run(config, hashes)
