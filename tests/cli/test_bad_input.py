@@ -218,6 +218,13 @@ def test_config_type_errors_name_file_and_field(tmp_path, capsys):
     cfg.write_text("learning_rate: fast\n")
     code, err = run(capsys, "train", "rm", "--data", data, "--out", tmp_path / "m", "--config", cfg)
     assert code == 2 and f"{cfg}: field 'learning_rate': expected a number, got 'fast'" in error_line(err)
+    for text, said in (("length_head: abc\n", "field 'length_head': expected a number or null, got 'abc'"),
+                       ("length_head: -2\n", "field 'length_head': a weight, 0 or more (or unset), got -2")):
+        cfg.write_text(text)
+        code, err = run(capsys, "train", "rm", "--data", data, "--out", tmp_path / "m", "--config", cfg)
+        assert code == 2 and f"{cfg}: {said}" in error_line(err) and not (tmp_path / "m").exists()
+    code, err = run(capsys, "train", "rm", "--data", data, "--out", tmp_path / "m", "--length-head", "-1")
+    assert code == 2 and "--length-head" in err and not (tmp_path / "m").exists()
     cfg.write_text("sources: [{path: x.jsonl}]\nseed: abc\n")
     code, err = run(capsys, "curate", cfg, "--out", tmp_path / "c")
     assert code == 2 and "field 'seed'" in error_line(err)
