@@ -14,7 +14,7 @@ from rewardkit.errors import RewardkitError
 from rewardkit.models.classifier import ClassifierScorer, load_sequence_classifier
 from rewardkit.models.protocols import pair_conversations
 from rewardkit.train.config import RMTrainConfig
-from rewardkit.train.length_head import add_length_head, drop_length_head, head_rows, output_layer
+from rewardkit.train.length_head import add_length_head, drop_length_head, output_layer
 from rewardkit.train.losses import length_head_penalty, pair_length_correlation
 from rewardkit.train.rm import train_reward_model
 
@@ -42,8 +42,7 @@ def test_add_and_drop_keep_the_reward_exactly(fixture, layer, request):
     assert 0.5 * std < float(grown.weight[1].detach().std()) < 2 * std
     if grown.bias is not None:
         assert float(grown.bias[1].detach()) == 0.0
-    q, length = head_rows(model)
-    assert torch.equal(q, grown.weight[0]) and torch.equal(length, grown.weight[1])
+    assert output_layer(model)[2] is grown
     drop_length_head(model)
     assert model.config.num_labels == 1 and getattr(model, layer).out_features == 1
     assert torch.equal(getattr(model, layer).weight, weight)

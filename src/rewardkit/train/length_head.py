@@ -92,8 +92,3 @@ def drop_length_head(model: Any) -> torch.nn.Linear:
         raise RewardkitError(f"no length head to drop: the head has {model.config.num_labels} outputs, not 2")
     return _replace_rows(model, 1, None)
 
-
-def head_rows(model: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """The quality and length rows of a two-output layer's weight (with gradients)."""
-    _, _, layer = output_layer(model)
-    return layer.weight[0], layer.weight[1]

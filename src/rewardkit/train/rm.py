@@ -31,7 +31,7 @@ from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.train.config import RMTrainConfig
 from rewardkit.train.freezing import freeze_bottom
 from rewardkit.train.data import EncodedPairs, LengthGroupedPairSampler, PairCollator, PairDataset, encode_pairs
-from rewardkit.train.length_head import add_length_head, drop_length_head, head_rows
+from rewardkit.train.length_head import add_length_head, drop_length_head, output_layer
 from rewardkit.train.losses import LossParams, center_penalty, get_loss, length_correlation_penalty, length_head_penalty
 
 NORMALIZE_SAMPLE = 1024
@@ -57,6 +57,7 @@ class PairwiseRewardTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.length_buckets = length_buckets
         self.length_head = length_head
+        self._two_row_layer: torch.nn.Linear | None = None  # the output layer with the length row, found once
         self.loss_fn = get_loss(loss)
         self.loss_params = loss_params or LossParams()
         self.use_margin = use_margin
@@ -109,9 +110,11 @@ class PairwiseRewardTrainer(Trainer):
         n = len(chosen)
         if self.length_head:  # the preference loss sees quality + length (ODIN)
             loss = self.loss_fn(chosen + chosen_out[:, 1], rejected + rejected_out[:, 1], margin, self.loss_params).mean()
-            quality_row, length_row = head_rows(self.accelerator.unwrap_model(model))
+            if self._two_row_layer is None:
+                self._two_row_layer = output_layer(self.accelerator.unwrap_model(model))[2]
+            rows = self._two_row_layer.weight
             loss = loss + self.length_head * length_head_penalty(chosen_out[:, 1], rejected_out[:, 1], lengths[:n], lengths[n:],
-                                                                 quality_row, length_row)
+                                                                 rows[0], rows[1])
         else:
             loss = self.loss_fn(chosen, rejected, margin, self.loss_params).mean()
         if self.center_rewards_coefficient:
