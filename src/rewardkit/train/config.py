@@ -159,7 +159,10 @@ class RMTrainConfig(TrainConfig):
         length_head: train a second, length output beside the reward, as ODIN does
             (`rewardkit.train.length_head`): the loss sees their sum, and this weighs the terms
             that make the second output follow the log length ratio and stay orthogonal to the
-            first; the saved model keeps the first output only. None is off.
+            first; the saved model keeps the first output only. None is off. Both length terms
+            are correlations over the step's batch of every process (`rewardkit.train.gather`),
+            so they do not change with the number of processes; with ``grad_accum`` each
+            micro-batch is correlated on its own.
         max_length: tokens per (prompt, response); longer ones are truncated (start of the prompt
             first, see `rewardkit.data.chat`), never dropped; counts go to the manifest.
         template: ``auto`` (the tokenizer's chat template if it has one, else ``plain``), ``chat``, ``plain``.

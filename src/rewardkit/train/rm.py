@@ -30,6 +30,7 @@ from rewardkit.models.classifier import load_sequence_classifier
 from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
 from rewardkit.train.config import RMTrainConfig
 from rewardkit.train.freezing import freeze_bottom
+from rewardkit.train.gather import gather_rows
 from rewardkit.train.data import EncodedPairs, LengthGroupedPairSampler, PairCollator, PairDataset, encode_pairs
 from rewardkit.train.length_head import add_length_head, drop_length_head, output_layer
 from rewardkit.train.losses import LossParams, center_penalty, get_loss, length_correlation_penalty, length_head_penalty
@@ -108,19 +109,21 @@ class PairwiseRewardTrainer(Trainer):
         chosen, rejected = chosen_out[:, 0], rejected_out[:, 0]
         lengths = inputs["attention_mask"].sum(dim=1)
         n = len(chosen)
+        if self.length_head or self.length_penalty:  # correlations over the step's whole batch, all processes' pairs
+            all_chosen, all_rejected, len_chosen, len_rejected = gather_rows(chosen_out, rejected_out, lengths[:n], lengths[n:])
         if self.length_head:  # the preference loss sees quality + length (ODIN)
             loss = self.loss_fn(chosen + chosen_out[:, 1], rejected + rejected_out[:, 1], margin, self.loss_params).mean()
             if self._two_row_layer is None:
                 self._two_row_layer = output_layer(self.accelerator.unwrap_model(model))[2]
             rows = self._two_row_layer.weight
-            loss = loss + self.length_head * length_head_penalty(chosen_out[:, 1], rejected_out[:, 1], lengths[:n], lengths[n:],
+            loss = loss + self.length_head * length_head_penalty(all_chosen[:, 1], all_rejected[:, 1], len_chosen, len_rejected,
                                                                  rows[0], rows[1])
         else:
             loss = self.loss_fn(chosen, rejected, margin, self.loss_params).mean()
         if self.center_rewards_coefficient:
             loss = loss + self.center_rewards_coefficient * center_penalty(chosen, rejected)
         if self.length_penalty:
-            loss = loss + self.length_penalty * length_correlation_penalty(chosen, rejected, lengths[:n], lengths[n:])
+            loss = loss + self.length_penalty * length_correlation_penalty(all_chosen[:, 0], all_rejected[:, 0], len_chosen, len_rejected)
         if model.training:
             m = self._train_metrics
             m["accuracy"].append((chosen > rejected).float().mean().item())
