@@ -156,6 +156,29 @@ def test_two_gloo_processes_match_one(tiny_bert, synth_dir, tmp_path, terms):
     assert diff < 0.01 * moved, (diff, moved)
 
 
+@pytest.mark.parametrize("terms", [{}, {"length_head": 1.0, "freeze_layers": 1}], ids=["bt", "length-head-frozen"])
+def test_pooled_last_layer_trains_as_the_full_forward(tiny_bert, synth_dir, tmp_path, monkeypatch, terms):
+    # the loss reads [CLS] alone, so computing the last layer for it only (models/pooled_layer.py)
+    # must give the same losses, gradients and weights as the full layer
+    common = dict(resume=False, save_steps=100, disable_dropout=True, eval_data=[str(synth_dir / "test.jsonl")], **terms)
+    pooled = train_reward_model(config(tiny_bert, synth_dir, tmp_path / "pooled", **common), progress=False)
+    monkeypatch.setattr("rewardkit.train.rm.install_pooled_last_layer", lambda model: False)
+    full = train_reward_model(config(tiny_bert, synth_dir, tmp_path / "full", **common), progress=False)
+    assert pooled["pooled_last_layer"] is True and full["pooled_last_layer"] is False
+    steps = lambda res: [(h["loss"], h["grad_norm"]) for h in res["log_history"] if "loss" in h]  # noqa: E731
+    for (l1, g1), (l2, g2) in zip(steps(pooled), steps(full), strict=True):
+        # float rounding only (matmuls over 1 row vs L rows block differently), as between processes
+        assert l1 == pytest.approx(l2, abs=1e-5) and g1 == pytest.approx(g2, rel=1e-3)
+    assert pooled["eval"]["accuracy"] == full["eval"]["accuracy"] and pooled["eval"]["margin"] == pytest.approx(full["eval"]["margin"], abs=1e-4)
+    a, b = load_file(tmp_path / "pooled" / "model.safetensors"), load_file(tmp_path / "full" / "model.safetensors")
+    init = load_file(os.path.join(tiny_bert, "model.safetensors"))
+    assert a.keys() == b.keys()
+    keys = [k for k in a if k != "classifier.bias"]  # see test_two_gloo_processes_match_one
+    diff = sum(((a[k] - b[k]) ** 2).sum().item() for k in keys) ** 0.5
+    moved = sum(((a[k] - init[k]) ** 2).sum().item() for k in keys) ** 0.5
+    assert diff < 0.01 * moved, (diff, moved)
+
+
 def test_length_buckets_give_the_same_training(tiny_bert, synth_dir, tmp_path):
     one = train_reward_model(config(tiny_bert, synth_dir, tmp_path / "one", resume=False, save_steps=100), progress=False)
     three = train_reward_model(config(tiny_bert, synth_dir, tmp_path / "three", resume=False, save_steps=100, length_buckets=3), progress=False)

@@ -46,7 +46,8 @@ class PooledBertLayer(BertLayer):
         if attention_mask is not None and attention_mask.dim() == 4 and attention_mask.shape[-2] > 1:
             attention_mask = attention_mask[:, :, :1, :]  # the query row of position 0
         interface = ALL_ATTENTION_FUNCTIONS.get_interface(attention.config._attn_implementation, eager_attention_forward)
-        context, _ = interface(attention, query, key, value, attention_mask, dropout=0.0, scaling=attention.scaling)
+        context, _ = interface(attention, query, key, value, attention_mask, dropout=attention.dropout.p if attention.training else 0.0,
+                               scaling=attention.scaling)
         context = context.reshape(batch, 1, heads * size).contiguous()
         return self.feed_forward_chunk(self.attention.output(context, first))
 

@@ -28,6 +28,8 @@ from rewardkit.errors import RewardkitError
 from rewardkit.models.attention import fp32_attention_backward
 from rewardkit.models.classifier import load_sequence_classifier
 from rewardkit.models.loading import LoadOptions, bf16_supported, default_device
+from rewardkit.models.pooled_layer import install as install_pooled_last_layer
+from rewardkit.models.pooled_layer import only_pooled_token
 from rewardkit.train.config import RMTrainConfig
 from rewardkit.train.freezing import freeze_bottom
 from rewardkit.train.gather import gather_rows
@@ -53,10 +55,12 @@ class PairwiseRewardTrainer(Trainer):
         length_penalty: float | None = None,
         length_head: float | None = None,
         length_buckets: int = 1,
+        pooled_last_layer: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.length_buckets = length_buckets
+        self.pooled_last_layer = pooled_last_layer  # models/pooled_layer.py is installed on the model
         self.length_head = length_head
         self._two_row_layer: torch.nn.Linear | None = None  # the output layer with the length row, found once
         self.loss_fn = get_loss(loss)
@@ -93,16 +97,17 @@ class PairwiseRewardTrainer(Trainer):
         and rejected responses of a pair often differ a lot in length, and one padded batch would
         pad every short response to the longest one. The rewards, and so the gradient, are the
         same as one call's (padding is masked and right-aligned)."""
-        if self.length_buckets <= 1:
-            return model(**inputs).logits.float()
-        lengths = inputs["attention_mask"].sum(dim=1)
-        order = torch.argsort(lengths, descending=True)
-        parts, values = [], []
-        for idx in torch.tensor_split(order, min(self.length_buckets, len(order))):
-            width = int(lengths[idx].max())
-            values.append(model(**{k: v[idx, :width] for k, v in inputs.items()}).logits.float())
-            parts.append(idx)
-        return torch.cat(values)[torch.argsort(torch.cat(parts))]
+        with only_pooled_token() if self.pooled_last_layer else nullcontext():
+            if self.length_buckets <= 1:
+                return model(**inputs).logits.float()
+            lengths = inputs["attention_mask"].sum(dim=1)
+            order = torch.argsort(lengths, descending=True)
+            parts, values = [], []
+            for idx in torch.tensor_split(order, min(self.length_buckets, len(order))):
+                width = int(lengths[idx].max())
+                values.append(model(**{k: v[idx, :width] for k, v in inputs.items()}).logits.float())
+                parts.append(idx)
+            return torch.cat(values)[torch.argsort(torch.cat(parts))]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001 - Trainer's signature
         chosen_out, rejected_out, margin = self._outputs(model, inputs)
@@ -292,6 +297,9 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     frozen = freeze_bottom(model, config.freeze_layers)
     if config.length_head:  # a second output for length, dropped before the model is evaluated and saved
         add_length_head(model, seed=config.seed)
+    # the loss reads [CLS] alone: a BERT's last layer is computed for it only (exact, models/pooled_layer.py);
+    # not with activation checkpointing, whose recomputation in backward runs outside the forward's block
+    pooled_last_layer = not config.gradient_checkpointing and install_pooled_last_layer(model)
     formatter = ChatFormatter(tokenizer, max_length=config.max_length, template=config.template)
     train_enc = encode_pairs(train_pairs, formatter)
     eval_enc = encode_pairs(eval_pairs, formatter) if eval_pairs else None
@@ -312,6 +320,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         length_penalty=config.length_penalty,
         length_head=config.length_head,
         length_buckets=config.length_buckets,
+        pooled_last_layer=pooled_last_layer,
     )
     trainer.remove_callback(PrinterCallback)  # our callback prints the logs
     if config.length_head and (getattr(trainer, "is_fsdp_enabled", False) or is_deepspeed_zero3_enabled()):
@@ -345,6 +354,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         "averaged_steps": averaged,
         "bf16": args.bf16,
         "fp32_attention_backward": fp32_attention,
+        "pooled_last_layer": pooled_last_layer,
         "frozen_parameters": frozen,
         "world_size": args.world_size,
         "template": formatter.template,
