@@ -20,10 +20,18 @@ def matmul_ceiling(dtype: torch.dtype, n: int = 1024, seconds: float = 2.0) -> f
     return 2 * n**3 * count / (time.perf_counter() - start) / 1e9
 
 
-def forward_flops(model: torch.nn.Module, lengths: list[int]) -> float:
+def forward_flops(model: torch.nn.Module, lengths: list[int], pooled_last_layer: bool = False) -> float:
     """FLOPs of one forward pass over sequences of these lengths: 2 per weight per token for the
-    dense layers (embeddings excluded), plus attention's QK^T and AV: 4 * T^2 * hidden per layer."""
+    dense layers (embeddings excluded), plus attention's QK^T and AV: 4 * T^2 * hidden per layer.
+    With `pooled_last_layer` (rewardkit's BERT scoring and training, `rewardkit.models.pooled_layer`)
+    the last layer runs its key and value projections for every token and the rest for [CLS] alone."""
     cfg = model.config
     dense = sum(p.numel() for name, p in model.named_parameters() if "embed" not in name and p.dim() == 2)
     layers, hidden = cfg.num_hidden_layers, cfg.hidden_size
-    return float(sum(2 * dense * t + 4 * layers * hidden * t * t for t in lengths))
+    per_layer, key_value = dense / layers, 2 * hidden * hidden
+    total = 0.0
+    for t in lengths:
+        total += 2 * dense * t + 4 * layers * hidden * t * t
+        if pooled_last_layer:  # the last layer's full cost out, its pooled cost in
+            total += -(2 * per_layer * t + 4 * hidden * t * t) + 2 * key_value * t + 2 * (per_layer - key_value) + 4 * hidden * t
+    return total

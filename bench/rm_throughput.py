@@ -12,7 +12,8 @@
     over fp32 weights, and bf16 weights, each with how often it orders a pair as the fp32
     pipeline does) vs a reward-bench-style transformers text-classification pipeline (batch 8,
     unsorted, fp32) on the same model and the first 256 rb-open pairs (512 conversations).
-(c) achieved fraction of the measured matmul ceiling for each.
+(c) achieved fraction of the measured matmul ceiling for each, counting the FLOPs each arm does
+    (rewardkit computes a BERT's last layer for [CLS] alone, `rewardkit.models.pooled_layer`).
 
     python bench/rm_throughput.py [--steps 40] [--batch 16] [--skip-train]
 """
@@ -61,7 +62,9 @@ def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:
     model, tok = load_sequence_classifier("minilm")
     enc = encode_pairs(train, ChatFormatter(tok, max_length=args.max_length))
     real_tokens = sum(len(c) + len(r) for c, r in zip(enc.chosen, enc.rejected))
-    flops_per_pass = forward_flops(model, [len(s) for s in enc.chosen + enc.rejected])
+    seq_lengths = [len(s) for s in enc.chosen + enc.rejected]
+    flops_per_pass = forward_flops(model, seq_lengths)
+    pooled_flops_per_pass = forward_flops(model, seq_lengths, pooled_last_layer=True)  # what rewardkit's arms compute
     results, frozen_layers = {}, {}
 
     # the defaults, two length buckets, and two buckets with the embeddings and layer 1 (the quality
@@ -92,8 +95,9 @@ def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:
     results["trl"] = {"seconds": out.metrics["train_runtime"], "tokens_per_s": real_tokens / out.metrics["train_runtime"],
                       "held_out_accuracy": held_out_accuracy(str(work / "trl-model"), held)}
     ceiling = ceilings["bf16" if args.bf16 else "fp32"]
-    for r in results.values():  # forward + backward ~ 3x forward
-        r["ceiling_fraction"] = 3 * flops_per_pass / r["seconds"] / 1e9 / ceiling
+    for name, r in results.items():  # forward + backward ~ 3x forward
+        work = flops_per_pass if name == "trl" else pooled_flops_per_pass
+        r["ceiling_fraction"] = 3 * work / r["seconds"] / 1e9 / ceiling
     # a frozen arm runs no backward through its frozen layers: 3 - 2 * frozen / layers forwards' work a step
     for name, frozen in frozen_layers.items():
         results[name]["ceiling_fraction"] *= (3 - 2 * frozen / model.config.num_hidden_layers) / 3
@@ -112,6 +116,7 @@ def bench_scoring(ceilings: dict[str, float], n_pairs: int) -> dict:
     fmt = ChatFormatter(tok, max_length=512)
     lengths = [len(e.input_ids) for e in fmt.encode_batch(convs)]
     tokens, flops = sum(lengths), forward_flops(model, lengths)
+    pooled_flops = forward_flops(model, lengths, pooled_last_layer=True)  # what ClassifierScorer computes
 
     pipe = pipeline("text-classification", model=model, tokenizer=tok, device="cpu", function_to_apply="none")
     inputs = [{"text": plain_prompt_text(p), "text_pair": plain_response_text(r)} for p, r in convs]
@@ -140,7 +145,8 @@ def bench_scoring(ceilings: dict[str, float], n_pairs: int) -> dict:
     for name, r in results.items():
         r["tokens_per_s"] = tokens / r["seconds"]
         r["speedup_vs_pipeline"] = base / r["seconds"]
-        r["ceiling_fraction"] = flops / r["seconds"] / 1e9 / ceilings["bf16" if "bf16" in name else "fp32"]
+        work = flops if name.startswith("pipeline") else pooled_flops
+        r["ceiling_fraction"] = work / r["seconds"] / 1e9 / ceilings["bf16" if "bf16" in name else "fp32"]
     return {"conversations": len(convs), "real_tokens": tokens, "runs": results}
 
 
