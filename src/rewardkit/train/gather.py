@@ -33,7 +33,7 @@ def gather_rows(*tensors: Tensor) -> tuple[Tensor, ...]:
     if _world_size() == 1:
         return tensors
     import torch.distributed as dist
-    from torch.distributed.nn.functional import all_gather
+    from torch.distributed._functional_collectives import all_gather_single  # differentiable (torch's own pointer)
 
     n = tensors[0].shape[0]
     if any(t.shape[0] != n for t in tensors):
@@ -45,6 +45,7 @@ def gather_rows(*tensors: Tensor) -> tuple[Tensor, ...]:
     gathered = []
     for t in tensors:
         padded = torch.cat([t, t.new_zeros((most - n, *t.shape[1:]))]) if n < most else t
-        parts = all_gather(padded)
-        gathered.append(torch.cat([part[:count] for part, count in zip(parts, counts)]))
+        whole = all_gather_single(padded.contiguous(), 0, dist.group.WORLD)  # (world x most, ...), rank order
+        whole = whole.wait() if hasattr(whole, "wait") else whole
+        gathered.append(torch.cat([whole[rank * most:rank * most + count] for rank, count in enumerate(counts)]))
     return tuple(gathered)
