@@ -32,8 +32,10 @@ def gather_rows(*tensors: Tensor) -> tuple[Tensor, ...]:
     Processes may hold different numbers of rows (a last, short batch)."""
     if _world_size() == 1:
         return tensors
+    import warnings
+
     import torch.distributed as dist
-    from torch.distributed._functional_collectives import all_gather_single  # differentiable (torch's own pointer)
+    from torch.distributed.nn.functional import all_gather
 
     n = tensors[0].shape[0]
     if any(t.shape[0] != n for t in tensors):
@@ -45,7 +47,11 @@ def gather_rows(*tensors: Tensor) -> tuple[Tensor, ...]:
     gathered = []
     for t in tensors:
         padded = torch.cat([t, t.new_zeros((most - n, *t.shape[1:]))]) if n < most else t
-        whole = all_gather_single(padded.contiguous(), 0, dist.group.WORLD)  # (world x most, ...), rank order
-        whole = whole.wait() if hasattr(whole, "wait") else whole
-        gathered.append(torch.cat([whole[rank * most:rank * most + count] for rank, count in enumerate(counts)]))
+        # torch 2.13 marks these autograd collectives deprecated for _functional_collectives, whose
+        # gloo all_gather aborted a process at exit in a CI run ("terminate called without an
+        # active exception"); these run gloo's backward as an all-to-all and pass every run
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            parts = all_gather(padded)
+        gathered.append(torch.cat([part[:count] for part, count in zip(parts, counts)]))
     return tuple(gathered)
