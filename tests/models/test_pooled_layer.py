@@ -1,6 +1,7 @@
 """`pooled_layer`: scoring a BERT computes its last layer for [CLS] alone and gets the rewards of
 the full forward; outside the block, and for models it does not know, nothing changes."""
 
+import contextlib
 import copy
 import pickle
 
@@ -77,22 +78,56 @@ def test_models_it_does_not_know_keep_their_layers(tiny_llama):
     assert scorer.pooled_last_layer is False
 
 
-@pytest.mark.parametrize("bf16", [False, True])
-def test_scorer_rewards_match_plain_transformers(tiny_bert, bf16):
-    scorer = ClassifierScorer.load(tiny_bert, device="cpu", dtype="float32", bf16=bf16, normalize=False)
+def spread_scorer(tiny_bert, bf16: bool) -> ClassifierScorer:
+    """The tiny BERT with its head scaled up: a random head gives rewards ~1e-4 apart, too close for
+    a tolerance to tell a wrong row from rounding."""
+    model, tok = load_sequence_classifier(tiny_bert, device="cpu")
+    with torch.no_grad():
+        model.classifier.weight.mul_(1000.0)
+    return ClassifierScorer(model, tok, name=tiny_bert, device="cpu", bf16=bf16, normalize=False)
+
+
+def test_scorer_rewards_match_plain_transformers(tiny_bert):
+    scorer = spread_scorer(tiny_bert, bf16=False)
     assert scorer.pooled_last_layer
     rewards = scorer.score(CONVS)
-    model, _ = load_sequence_classifier(tiny_bert, device="cpu")
     plain = []
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.no_grad():  # plain transformers, one conversation at a time, the whole last layer
         for enc in scorer.encode(CONVS):
-            ids = torch.tensor([enc.input_ids])
             types = torch.tensor([enc.token_type_ids]) if enc.token_type_ids is not None else None
-            plain.append(model(input_ids=ids, token_type_ids=types).logits[0, 0].float().item())
-    # fp32: the same numbers; bf16: one rounding apart (the scorer keeps its head in fp32)
-    assert rewards == pytest.approx(plain, abs=1e-5 if not bf16 else 0.05)
-    assert len(set(rewards)) == len(CONVS)
+            plain.append(scorer.model(input_ids=torch.tensor([enc.input_ids]), token_type_ids=types).logits[0, 0].item())
+    spread = max(plain) - min(plain)
+    assert spread > 0.05
+    assert rewards == pytest.approx(plain, abs=1e-4)
     # embeddings read every position of the last layer: mean pooling is not [CLS]
     emb = scorer.embed_encoded(scorer.encode(CONVS[:1]), pooling="mean")
     first = scorer.embed_encoded(scorer.encode(CONVS[:1]), pooling="first")
     assert not torch.allclose(emb, first)
+
+
+def test_bf16_scoring_matches_the_full_layer_in_bf16(tiny_bert, monkeypatch):
+    scorer = spread_scorer(tiny_bert, bf16=True)
+    pooled = scorer.score(CONVS)
+    monkeypatch.setattr("rewardkit.models.pooled_layer.only_pooled_token", contextlib.nullcontext)
+    full = scorer.score(CONVS)
+    spread = max(full) - min(full)
+    assert scorer.pooled_last_layer and spread > 0.05
+    assert pooled == pytest.approx(full, abs=0.02 * spread)  # a wrong row would be off by ~spread
+
+
+def test_other_attention_implementations_get_the_full_layer():
+    from transformers import AttentionInterface
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register("rewardkit_test_other", sdpa_attention_forward)
+    AttentionMaskInterface.register("rewardkit_test_other", sdpa_mask)
+    model = tiny()
+    model.set_attn_implementation("rewardkit_test_other")
+    batch = padded_batch()
+    with torch.no_grad():
+        full = model(**batch).logits
+    assert install(model)
+    with torch.no_grad(), only_pooled_token():
+        assert model.bert(**batch).last_hidden_state.shape == (3, 9, 32)  # not pooled
+        assert torch.equal(model(**batch).logits, full)

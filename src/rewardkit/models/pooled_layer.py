@@ -13,8 +13,9 @@ thread or task) the last layer of an `install`-ed model does the pooled-only com
 own forward otherwise (``embed``, training, the user's code). `install` swaps the layer's class
 for `PooledBertLayer`, a subclass of transformers' ``BertLayer``: the weights, ``state_dict``,
 copies and pickles are unchanged. It reuses the layer's own modules and transformers' attention
-implementation for the model (``sdpa``, eager, ...), so only the wiring is rewritten; models
-whose last layer is not exactly a ``BertLayer`` keep the full forward.
+implementation for the model (``sdpa``, eager, and rewardkit's fp32 CPU attention), so only the
+wiring is rewritten; models whose last layer is not exactly a ``BertLayer``, and other attention
+implementations, keep the full forward.
 """
 
 from __future__ import annotations
@@ -27,16 +28,23 @@ from typing import Any
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.models.bert.modeling_bert import BertLayer, eager_attention_forward
 
+from rewardkit.models.attention import NAME as CPU_SDPA
+
 _POOLED_ONLY: ContextVar[bool] = ContextVar("rewardkit_pooled_only", default=False)
+# implementations that read only query, key, value and the mask (tested): the pooled path calls them so
+ATTENTION = ("sdpa", "eager", CPU_SDPA)
 
 
 class PooledBertLayer(BertLayer):
     """A ``BertLayer`` that, inside `only_pooled_token`, returns position 0's output alone, ``(B, 1, hidden)``."""
 
     def forward(self, hidden_states: Any, attention_mask: Any = None, *args: Any, **kwargs: Any) -> Any:
-        if not _POOLED_ONLY.get():
-            return super().forward(hidden_states, attention_mask, *args, **kwargs)
         attention = self.attention.self
+        if not _POOLED_ONLY.get() or attention.config._attn_implementation not in ATTENTION:
+            # the full layer is always right here (the caller reads row 0 of it); an attention
+            # implementation not listed may need what BERT passes on in kwargs (flash attention's
+            # packed-sequence lengths, for one) and gets the full layer
+            return super().forward(hidden_states, attention_mask, *args, **kwargs)
         batch, length, _ = hidden_states.shape
         heads, size = attention.num_attention_heads, attention.attention_head_size
         first = hidden_states[:, :1]
