@@ -32,7 +32,7 @@ from rewardkit.data.synth import FAMILIES, SynthConfig, generate_to  # noqa: E40
 from rewardkit.evaluate.benchmarks import SYNTH  # noqa: E402
 from rewardkit.evaluate.metrics import Outcome, pair_outcome, section_scores, subset_accuracy  # noqa: E402
 from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
-from rewardkit.models.protocols import pair_conversations  # noqa: E402
+from rewardkit.models.protocols import pair_conversations, pair_rewards  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
 from rewardkit.quickstart import SYNTH_MAX_LENGTH, QuickstartOptions, train_config  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
@@ -51,9 +51,9 @@ def dev_templates(seed: int = 0) -> set[str]:
 
 
 def sections(rewards: list[float], pairs: list) -> dict[str, float]:
-    """The synthetic sections and their mean, from interleaved (chosen, rejected) rewards."""
-    outcomes = [Outcome(p.id, p.subset, pair_outcome(rewards[2 * i], rewards[2 * i + 1]), None, None, 0, 0)
-                for i, p in enumerate(pairs)]
+    """The synthetic sections and their mean, from rewards in `pair_conversations`' order (every
+    chosen conversation, then every rejected one)."""
+    outcomes = [Outcome(p.id, p.subset, pair_outcome(c, r), None, None, 0, 0) for p, (c, r) in zip(pairs, pair_rewards(rewards))]
     s = section_scores(subset_accuracy(outcomes), SYNTH)
     return {"score": s.score, **s.sections}
 

@@ -1,8 +1,10 @@
 import math
 
-from rewardkit.data.schema import Message
+import pytest
+
+from rewardkit.data.schema import Message, PreferencePair
 from rewardkit.models.baselines import LengthScorer
-from rewardkit.models.protocols import PairwiseJudge, RewardScorer, ScorerJudge, score_with_progress
+from rewardkit.models.protocols import PairwiseJudge, RewardScorer, ScorerJudge, pair_conversations, pair_rewards, score_with_progress
 
 PROMPT = [Message("user", "q")]
 
@@ -30,3 +32,12 @@ def test_score_with_progress_reports_every_conversation():
     convs = [(PROMPT, "xx"), (PROMPT, "x")]
     assert score_with_progress(LengthScorer(), convs, seen.append) == [2.0, 1.0]
     assert seen == [2]
+
+
+def test_pair_rewards_undo_pair_conversations_order():
+    pairs = [PreferencePair(id=str(i), prompt=PROMPT, chosen=c, rejected=r) for i, (c, r) in enumerate([("aaa", "a"), ("bb", "bbbb")])]
+    convs = pair_conversations(pairs)  # every chosen conversation, then every rejected one
+    assert [r for _, r in convs] == ["aaa", "bb", "a", "bbbb"]
+    assert pair_rewards(LengthScorer().score(convs)) == [(3.0, 1.0), (2.0, 4.0)]
+    with pytest.raises(ValueError, match="3 rewards"):
+        pair_rewards([1.0, 2.0, 3.0])

@@ -32,7 +32,7 @@ from rewardkit.evaluate.metrics import (
 )
 from rewardkit.manifest import describe_input
 from rewardkit.models.distributed import score_sharded
-from rewardkit.models.protocols import PairwiseJudge, RewardScorer, pair_conversations
+from rewardkit.models.protocols import PairwiseJudge, RewardScorer, pair_conversations, pair_rewards
 
 VERDICT_SCORE = {"first": 1.0, "second": 0.0, "tie": 0.5, "unparsed": 0.5}
 
@@ -52,9 +52,8 @@ def _score_rows(model: RewardScorer | PairwiseJudge, pairs: Sequence[PreferenceP
     if hasattr(model, "score"):
         convs = pair_conversations(pairs)
         rewards = score_sharded(model, convs, on_progress)  # one process, or all of a torchrun launch
-        n = len(pairs)
         logit_margins = getattr(model, "margin_is_logit", False)
-        for p, c, r in zip(pairs, rewards[:n], rewards[n:]):
+        for p, (c, r) in zip(pairs, pair_rewards(rewards)):
             margin = c - r
             outcomes.append(Outcome(p.id, p.subset or "", pair_outcome(c, r), sigmoid(margin) if logit_margins else None,
                                     margin, len(p.chosen), len(p.rejected)))

@@ -78,6 +78,14 @@ def pair_conversations(pairs: Sequence[PreferencePair]) -> list[Conversation]:
     return [(p.prompt, p.chosen) for p in pairs] + [(p.prompt, p.rejected) for p in pairs]
 
 
+def pair_rewards(rewards: Sequence[float]) -> list[tuple[float, float]]:
+    """(chosen, rejected) reward per pair, from the rewards of `pair_conversations`' order."""
+    if len(rewards) % 2:
+        raise ValueError(f"{len(rewards)} rewards: pair_conversations gives two per pair")
+    n = len(rewards) // 2
+    return list(zip(rewards[:n], rewards[n:]))
+
+
 def score_with_progress(
     scorer: RewardScorer, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None
 ) -> list[float]:
