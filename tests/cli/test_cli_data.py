@@ -40,6 +40,14 @@ def test_synth_then_stats_json(tmp_path):
     assert [f["rows"] for f in report["read"]["files"]] == [60, 12]
 
 
+def test_synth_code_twins_flag(tmp_path):
+    assert main(["data", "synth", "--out", str(tmp_path), "--n", "300", "--n-test", "6", "--family", "code", "--code-twins"]) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["config"]["code_twins"] is True
+    templates = {json.loads(line)["meta"]["template"] for line in (tmp_path / "train.jsonl").read_text().splitlines()}
+    assert "code/sum_inclusive" in templates or "code/sum_exclusive" in templates
+
+
 def test_convert_round_trip_through_formats(tmp_path):
     assert main(["data", "synth", "--out", str(tmp_path), "--n", "20", "--n-test", "6"]) == 0
     src = tmp_path / "train.jsonl"

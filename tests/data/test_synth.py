@@ -115,9 +115,14 @@ def _passes(code, name, cases):
         return False
 
 
-def test_code_labels(splits):
-    pairs = [p for s in splits.values() for p in s if p.meta["family"] == "code"]
-    assert pairs
+@pytest.fixture(scope="module")
+def twin_pairs():
+    return generate_split(SynthConfig(n_train=1200, n_test=10, seed=7, families=("code",), code_twins=True), "train")[0]
+
+
+def test_code_labels(splits, twin_pairs):
+    pairs = [p for s in splits.values() for p in s if p.meta["family"] == "code"] + twin_pairs
+    assert pairs and any(p.meta["template"] == "code/sum_exclusive" for p in twin_pairs)
     for p in pairs:
         c = p.meta["check"]
         cases = json.loads(json.dumps(c["cases"]))  # as a reader of the JSONL would see them
@@ -201,6 +206,33 @@ def test_families_are_balanced_and_length_is_not_the_label(splits):
     # wins" is no shortcut (it was: every training bug dropped a term or a guard)
     code = [p for p in train if p.meta["family"] == "code"]
     assert 0.35 < sum(len(p.chosen) > len(p.rejected) for p in code) / len(code) < 0.65
+
+
+def test_code_twins_flip_the_label_of_the_same_two_code_versions(twin_pairs):
+    """Every twin's two code versions are its twin's two, the other way round, so no surface cue
+    of the code ("+ 1", ">=", the longer function) predicts the label; only the prompt does."""
+    from rewardkit.data.synth.code import TWINS
+
+    by_code = {}
+    for t in TWINS:
+        by_code.setdefault(frozenset((t.correct, t.buggy)), []).append(t)
+    assert len(TWINS) == 30 and all(len(ts) == 2 for ts in by_code.values())
+    for a, b in by_code.values():
+        assert (a.correct, a.buggy) == (b.buggy, b.correct) and a.function == b.function and set(a.prompts).isdisjoint(b.prompts)
+    # neither of the held-out templates' shapes: a stepped ascending range, slices in strides
+    assert not any(re.search(r"range\([^()]*,[^()]*,\s*[^-\s]", t.correct + t.buggy) or "i + " in t.correct for t in TWINS)
+    # and the generated pairs: each code version is chosen about as often as it is rejected
+    twins = [p for p in twin_pairs if p.meta["template"].split("/")[1] in {t.name for t in TWINS}]
+    chosen = {_code(p.chosen) for p in twins}
+    assert len(twins) > 500 and chosen == {_code(p.rejected) for p in twins}
+
+
+def test_code_twins_leave_the_test_split_and_default_training_unchanged():
+    with_twins = SynthConfig(n_train=300, n_test=60, seed=3, code_twins=True)
+    without = SynthConfig(n_train=300, n_test=60, seed=3)
+    assert [p.to_dict() for p in generate_split(with_twins, "test")[0]] == [p.to_dict() for p in generate_split(without, "test")[0]]
+    train = {p.meta["template"] for p in generate_split(without, "train")[0]}
+    assert "code/sum_to_n" in train and not any(t.endswith(("_inclusive", "_exclusive", "_at_least")) for t in train)
 
 
 def test_generate_to_writes_files_and_manifest(tmp_path):

@@ -153,6 +153,9 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same files."),
     families: Optional[list[str]] = typer.Option(None, "--family", help="Only these families (repeatable): " + ", ".join(FAMILY_NAMES)
                                                  + "; the subset names (synth-math, ...) work too."),
+    code_twins: bool = typer.Option(False, "--code-twins", help="Add the code family's boundary twins to its training templates: "
+                                    "the same two code versions under prompts stating opposite boundaries (inclusive / excluded, at "
+                                    "least / more than), so no surface cue of the code predicts the label."),
 ) -> None:
     """Generate preference pairs with subtle errors; the test split holds out whole templates."""
     from rewardkit.data.synth import SynthConfig, generate_to
@@ -161,7 +164,8 @@ def synth(
     names = tuple(dict.fromkeys(f.removeprefix("synth-") for f in families)) if families else None
     for name in names or ():
         choice(name, FAMILY_NAMES, "--family")
-    config = SynthConfig(n_train=n, n_test=n_test if n_test is not None else max(1, n // 4), seed=seed, families=names)
+    config = SynthConfig(n_train=n, n_test=n_test if n_test is not None else max(1, n // 4), seed=seed, families=names,
+                         code_twins=code_twins)
     with output_folder(out, writes=("train.jsonl", "test.jsonl", "manifest.json")):
         counts = generate_to(out, config)
     for split, c in counts.items():

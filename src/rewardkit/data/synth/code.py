@@ -8,11 +8,13 @@ test can run both responses and see the chosen one pass and the rejected one fai
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rewardkit.data.synth.boundaries import range_tasks, threshold_tasks
 from rewardkit.data.synth.core import Example, Family, Template, pick
 
 INTROS = ["Here's a straightforward implementation:", "You can do it like this:", "Here is a clean way to write it:", "This function does what you describe:"]
@@ -29,6 +31,7 @@ class Task:
     reference: Callable[..., Any]
     fixed_cases: tuple[tuple[Any, ...], ...]  # argument tuples, boundary cases the bug trips on
     random_args: Callable[[random.Random], tuple[Any, ...]]
+    function: str = ""  # the function's name, when the template's name differs (twins share one)
 
 
 def _call(name: str, args: tuple[Any, ...]) -> str:
@@ -36,14 +39,16 @@ def _call(name: str, args: tuple[Any, ...]) -> str:
 
 
 def _make(task: Task) -> Callable[[random.Random], Example]:
+    function = task.function or task.name
+
     def make(rng: random.Random) -> Example:
         args = task.random_args(rng)
-        example = f"For example, `{_call(task.name, args)}` should return `{task.reference(*args)!r}`."
+        example = f"For example, `{_call(function, args)}` should return `{task.reference(*args)!r}`."
         prompt = pick(rng, task.prompts).format(example=example)
         intro = pick(rng, INTROS)
         render = lambda code: f"{intro}\n\n```python\n{code.strip()}\n```\n\n{task.explanation}"  # noqa: E731
         cases = [(list(a), task.reference(*a)) for a in (*task.fixed_cases, args)]
-        return Example(prompt, render(task.correct), render(task.buggy), task.bug, {"function": task.name, "cases": cases})
+        return Example(prompt, render(task.correct), render(task.buggy), task.bug, {"function": function, "cases": cases})
 
     return make
 
@@ -224,6 +229,9 @@ TASKS = [
 ]
 
 HELDOUT = {"multiples", "chunks"}
+# Twins whose prompts state opposite boundaries over the same two code versions (boundaries.py):
+# training templates only, after the hand-written tasks so the held-out ones draw as before
+TWINS = range_tasks(Task) + threshold_tasks(Task)
 
 FAMILY = Family(
     name="code",
@@ -231,3 +239,5 @@ FAMILY = Family(
     description="Python functions with an off-by-one or boundary bug",
     templates=tuple(Template(t.name, _make(t), heldout=t.name in HELDOUT) for t in TASKS),
 )
+# The family with the twins, which `SynthConfig(code_twins=True)` (`data synth --code-twins`) uses
+WITH_TWINS = dataclasses.replace(FAMILY, templates=FAMILY.templates + tuple(Template(t.name, _make(t)) for t in TWINS))
