@@ -103,8 +103,8 @@ def _values_args(rng: random.Random) -> tuple[list[int], int]:
     return values, t
 
 
-def range_tasks(task: type) -> list[Any]:
-    """Twin tasks over an ascending or descending integer range (`task`: the code family's Task)."""
+def range_tasks(task: Callable[..., Any]) -> list[Any]:
+    """Twin tasks over an ascending or descending integer range (`task`: the code family's Task, passed in since code.py imports this module)."""
     tasks = []
     for body, wordings, stops, bound in (
         *[(b, (INCLUSIVE, EXCLUSIVE), ("b + 1", "b"), "b") for b in RANGE_BODIES],
@@ -131,7 +131,7 @@ def range_tasks(task: type) -> list[Any]:
     return tasks
 
 
-def threshold_tasks(task: type) -> list[Any]:
+def threshold_tasks(task: Callable[..., Any]) -> list[Any]:
     """Twin tasks over a list and a threshold the prompt bounds strictly or not."""
     tasks = []
     for body in THRESHOLD_BODIES:
