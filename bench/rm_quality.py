@@ -26,16 +26,15 @@ from rewardkit.data.io import write_pairs  # noqa: E402
 from rewardkit.evaluate.report import leaderboard  # noqa: E402
 from rewardkit.models.baselines import LengthScorer  # noqa: E402
 from rewardkit.models.classifier import ClassifierScorer  # noqa: E402
-from rewardkit.models.protocols import pair_conversations  # noqa: E402
+from rewardkit.models.protocols import pair_conversations, pair_rewards  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
 
 
 def accuracy_by_source(pairs, scorer) -> dict[str, float]:
     rewards = scorer.score(pair_conversations(pairs))
-    n = len(pairs)
     hits = defaultdict(list)
-    for p, c, r in zip(pairs, rewards[:n], rewards[n:]):
+    for p, (c, r) in zip(pairs, pair_rewards(rewards)):
         hits[p.source].append(c > r)
         hits["all"].append(c > r)
     return {k: sum(v) / len(v) for k, v in sorted(hits.items())}

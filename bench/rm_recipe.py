@@ -47,7 +47,7 @@ from rewardkit.evaluate.runner import EvalOptions, run_evaluation  # noqa: E402
 from rewardkit.models.ensemble import PREFIX, parse_ensemble_spec  # noqa: E402
 from rewardkit.models.gate import PREFIX as GATED  # noqa: E402
 from rewardkit.models.gate import parse_gated_spec  # noqa: E402
-from rewardkit.models.protocols import pair_conversations  # noqa: E402
+from rewardkit.models.protocols import pair_conversations, pair_rewards  # noqa: E402
 from rewardkit.models.registry import is_baseline, load_scorer  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
@@ -108,7 +108,7 @@ def pair_accuracies(rewards: list[float], pairs: list) -> dict[str, float]:
     """Accuracies of `rewards` (the chosen conversations', then the rejected ones', as
     `pair_conversations` orders them) on `pairs`: all, by length side, balanced, labelled, by source."""
     n = len(pairs)
-    right = [c > r for c, r in zip(rewards[:n], rewards[n:])]
+    right = [c > r for c, r in pair_rewards(rewards)]
     shorter = [ok for ok, p in zip(right, pairs) if len(p.chosen) < len(p.rejected)]
     longer = [ok for ok, p in zip(right, pairs) if len(p.chosen) >= len(p.rejected)]
     by_source: dict[str, list[bool]] = {}

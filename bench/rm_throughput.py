@@ -37,7 +37,7 @@ from flops import forward_flops, matmul_ceiling  # noqa: E402
 from rewardkit.data.chat import ChatFormatter, plain_prompt_text, plain_response_text  # noqa: E402
 from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
 from rewardkit.models.classifier import ClassifierScorer, load_sequence_classifier  # noqa: E402
-from rewardkit.models.protocols import pair_conversations  # noqa: E402
+from rewardkit.models.protocols import pair_conversations, pair_rewards  # noqa: E402
 from rewardkit.train.config import RMTrainConfig  # noqa: E402
 from rewardkit.train.data import encode_pairs  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
@@ -45,8 +45,7 @@ from rewardkit.train.rm import train_reward_model  # noqa: E402
 
 def held_out_accuracy(folder: str, held) -> float:
     rewards = ClassifierScorer.load(folder, bf16=True).score(pair_conversations(held))
-    n = len(held)
-    return sum(c > r for c, r in zip(rewards[:n], rewards[n:])) / n
+    return sum(c > r for c, r in pair_rewards(rewards)) / len(held)
 
 
 def bench_training(args, work: Path, ceilings: dict[str, float]) -> dict:

@@ -46,6 +46,9 @@ def test_synth_code_twins_flag(tmp_path):
     assert manifest["config"]["code_twins"] is True
     templates = {json.loads(line)["meta"]["template"] for line in (tmp_path / "train.jsonl").read_text().splitlines()}
     assert "code/sum_inclusive" in templates or "code/sum_exclusive" in templates
+    r = rk("data", "synth", "--out", str(tmp_path / "no"), "--n", "10", "--family", "math", "--code-twins")
+    assert r.returncode == 2 and "leave out; add code" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "no" / "train.jsonl").exists()
 
 
 def test_convert_round_trip_through_formats(tmp_path):

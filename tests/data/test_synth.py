@@ -231,8 +231,12 @@ def test_code_twins_leave_the_test_split_and_default_training_unchanged():
     with_twins = SynthConfig(n_train=300, n_test=60, seed=3, code_twins=True)
     without = SynthConfig(n_train=300, n_test=60, seed=3)
     assert [p.to_dict() for p in generate_split(with_twins, "test")[0]] == [p.to_dict() for p in generate_split(without, "test")[0]]
+    from rewardkit.data.synth.code import TWINS
+
     train = {p.meta["template"] for p in generate_split(without, "train")[0]}
-    assert "code/sum_to_n" in train and not any(t.endswith(("_inclusive", "_exclusive", "_at_least")) for t in train)
+    assert "code/sum_to_n" in train and train.isdisjoint({f"code/{t.name}" for t in TWINS})
+    with pytest.raises(RewardkitError, match="leave out; add code"):
+        SynthConfig(families=("math",), code_twins=True)
 
 
 def test_generate_to_writes_files_and_manifest(tmp_path):

@@ -49,7 +49,7 @@ def score(
     from rewardkit.manifest import build_manifest
     from rewardkit.models.cached import open_score_cache
     from rewardkit.models.distributed import score_sharded, world
-    from rewardkit.models.protocols import pair_conversations
+    from rewardkit.models.protocols import pair_conversations, pair_rewards
     from rewardkit.models.registry import load_scorer
     from rewardkit.outputs import check_output_file
 
@@ -74,7 +74,7 @@ def score(
     n = len(pairs)
     rows = [
         {"id": p.id, "subset": p.subset, "source": p.source, "chosen_reward": c, "rejected_reward": r}
-        for p, c, r in zip(pairs, rewards[:n], rewards[n:])
+        for p, (c, r) in zip(pairs, pair_rewards(rewards))
     ]
     write_rows(rows, out)
     accuracy = sum(r["chosen_reward"] > r["rejected_reward"] for r in rows) / n

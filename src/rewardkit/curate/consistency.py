@@ -21,7 +21,7 @@ from rewardkit.curate.base import Spill, in_scope
 from rewardkit.curate.report import StepReport
 from rewardkit.data.schema import PreferencePair
 from rewardkit.errors import RewardkitError
-from rewardkit.models.protocols import RewardScorer, pair_conversations
+from rewardkit.models.protocols import RewardScorer, pair_conversations, pair_rewards
 
 
 @dataclass
@@ -90,8 +90,7 @@ class ConsistencyStep:
 
     def _filter(self, chunk: list[PreferencePair], scorer: RewardScorer, report: StepReport, details: dict[str, Any]) -> Iterator[PreferencePair]:
         rewards = scorer.score(pair_conversations(chunk))
-        n = len(chunk)
-        for pair, c, r in zip(chunk, rewards[:n], rewards[n:]):
+        for pair, (c, r) in zip(chunk, pair_rewards(rewards)):
             diff = float(c) - float(r)
             pair.scores[self.record_as] = diff
             details["scored"] += 1

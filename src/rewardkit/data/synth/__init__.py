@@ -68,6 +68,9 @@ class SynthConfig:
         unknown = set(self.families or ()) - set(FAMILIES)
         if unknown:
             raise RewardkitError(f"unknown synth families {sorted(unknown)}; known: {', '.join(FAMILIES)}")
+        if self.code_twins and self.families is not None and "code" not in self.families:
+            raise RewardkitError("code_twins (--code-twins) adds templates to the code family, which the selected families "
+                                 f"({', '.join(self.families)}) leave out; add code, or drop code_twins")
 
     def selected(self) -> list[Family]:
         return [code.WITH_TWINS if name == "code" and self.code_twins else FAMILIES[name] for name in (self.families or tuple(FAMILIES))]
