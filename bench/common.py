@@ -11,6 +11,9 @@ from typing import Any
 
 from rewardkit.data.io import ReadReport, read_pairs
 from rewardkit.data.schema import PreferencePair
+from rewardkit.evaluate.benchmarks import SYNTH
+from rewardkit.evaluate.metrics import Outcome, pair_outcome, section_scores, subset_accuracy
+from rewardkit.models.protocols import pair_rewards
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("REWARDKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -84,3 +87,11 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     return path
+
+
+def sections(rewards: list[float], pairs: list) -> dict[str, float]:
+    """The synthetic sections and their mean, from rewards in `pair_conversations`' order (every
+    chosen conversation, then every rejected one)."""
+    outcomes = [Outcome(p.id, p.subset, pair_outcome(c, r), None, None, 0, 0) for p, (c, r) in zip(pairs, pair_rewards(rewards))]
+    s = section_scores(subset_accuracy(outcomes), SYNTH)
+    return {"score": s.score, **s.sections}

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, write_result  # noqa: E402
+from common import RESULTS, sections, write_result  # noqa: E402
 
 from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
 from rewardkit.data.synth import SynthConfig, generate_split, generate_to  # noqa: E402
@@ -38,8 +38,6 @@ from rewardkit.models.protocols import pair_conversations, pair_rewards  # noqa:
 from rewardkit.models.registry import load_scorer  # noqa: E402
 from rewardkit.quickstart import SYNTH_MAX_LENGTH, QuickstartOptions, train_config  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
-
-from quickstart_lm import sections  # noqa: E402
 
 TWIN_DEV = ("cubes_inclusive", "cubes_exclusive", "total_at_least", "total_more_than", "total_at_most", "total_less_than")
 DEV = {f"code/{t}" for t in ("count_pages", "evens_between", "factorial", *TWIN_DEV)} | {

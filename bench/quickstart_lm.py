@@ -25,14 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import write_result  # noqa: E402
+from common import sections, write_result  # noqa: E402
 
 from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
 from rewardkit.data.synth import FAMILIES, SynthConfig, generate_to  # noqa: E402
-from rewardkit.evaluate.benchmarks import SYNTH  # noqa: E402
-from rewardkit.evaluate.metrics import Outcome, pair_outcome, section_scores, subset_accuracy  # noqa: E402
 from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
-from rewardkit.models.protocols import pair_conversations, pair_rewards  # noqa: E402
+from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
 from rewardkit.quickstart import SYNTH_MAX_LENGTH, QuickstartOptions, train_config  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
@@ -48,14 +46,6 @@ def dev_templates(seed: int = 0) -> set[str]:
         names = sorted(t.name for t in family.split(False))
         chosen |= {f"{family.name}/{n}" for n in rng.sample(names, max(1, round(len(names) / 4)))}
     return chosen
-
-
-def sections(rewards: list[float], pairs: list) -> dict[str, float]:
-    """The synthetic sections and their mean, from rewards in `pair_conversations`' order (every
-    chosen conversation, then every rejected one)."""
-    outcomes = [Outcome(p.id, p.subset, pair_outcome(c, r), None, None, 0, 0) for p, (c, r) in zip(pairs, pair_rewards(rewards))]
-    s = section_scores(subset_accuracy(outcomes), SYNTH)
-    return {"score": s.score, **s.sections}
 
 
 def main() -> None:

@@ -151,7 +151,7 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
     picked = random.Random(seed).sample(pool, min(n, len(pool)))
     path = out / "uniform.jsonl"
     write_pairs(picked, str(path))
-    return str(path), {"pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped), "decontaminated": removed}
+    return str(path), {"seed": seed, "pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped), "decontaminated": removed}
 
 
 def trained_minutes(spec: str, rows: list[dict]) -> float:
@@ -250,6 +250,7 @@ def main() -> None:
                     "scoring code (dev and rb-open), keeping its training record; the earlier measurement is kept in the row")
     ap.add_argument("--uniform-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
                     "uniformly from this curation config's raw sources (the uncurated control)")
+    ap.add_argument("--uniform-seed", type=int, default=0, help="seed of --uniform-from's draw (default: %(default)s)")
     ap.add_argument("--cache", metavar="FILE", help="keep the leaf scorers' rewards on dev and rb-open in this SQLite file "
                     "(`eval --cache`): an ensemble of members scored before scores only what is new")
     ap.add_argument("--new-dev", action="store_true", help="accept a development split other than the table's rows' "
@@ -274,7 +275,7 @@ def main() -> None:
         n = len(load_pairs(RMTrainConfig.from_sources(args.config, overrides).data))
         out.mkdir(parents=True, exist_ok=True)
         try:
-            overrides["data"], sampled = uniform_sample(args.uniform_from, n, args.dev, out)
+            overrides["data"], sampled = uniform_sample(args.uniform_from, n, args.dev, out, seed=args.uniform_seed)
         except RewardkitError as e:  # a bad curation config or source file: its message, no traceback
             raise SystemExit(f"--uniform-from: {e}") from None
         overrides["data"] = [overrides["data"]]
