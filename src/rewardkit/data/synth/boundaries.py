@@ -36,7 +36,7 @@ class Body:
     function: str
     what: str  # "the sum of the integers {span}" (a range) or "the values {cmp}" (a threshold)
     code: str  # body of the function, formatted with stop= or op=
-    compute: Callable[..., Any]  # the reference, from the arguments and the bound's predicate
+    compute: Callable[[list[int]], Any]  # the reference, from the values the bound selects, in order
 
 
 # How a prompt states a range's end. {a}, {b}: the parameter names.
@@ -76,13 +76,13 @@ THRESHOLDS = (
 )
 THRESHOLD_BODIES = (
     Body("keep", "keep_values", "a list of the values that are {cmp}, in their original order",
-         "return [v for v in values if v {op} t]", lambda values, keep: [v for v in values if keep(v)]),
+         "return [v for v in values if v {op} t]", lambda kept: kept),
     Body("count", "count_values", "how many of the values are {cmp}", "return sum(1 for v in values if v {op} t)",
-         lambda values, keep: sum(1 for v in values if keep(v))),
+         lambda kept: len(kept)),
     Body("total", "total_of", "the sum of the values that are {cmp}", "return sum(v for v in values if v {op} t)",
-         lambda values, keep: sum(v for v in values if keep(v))),
+         lambda kept: sum(kept)),
     Body("any", "has_value", "whether any of the values is {cmp} (True or False)", "return any(v {op} t for v in values)",
-         lambda values, keep: any(keep(v) for v in values)),
+         lambda kept: bool(kept)),
 )
 
 EXPLAIN_RANGE = "It walks the integers between the two bounds once, so it runs in time linear in the length of the range."
@@ -137,7 +137,7 @@ def threshold_tasks(task: Callable[..., Any]) -> list[Any]:
     for body in THRESHOLD_BODIES:
         for phrase, right, wrong, keep in THRESHOLDS:
             def reference(values: list[int], t: int, body: Body = body, keep: Callable = keep) -> Any:
-                return body.compute(values, lambda v: keep(v, t))
+                return body.compute([v for v in values if keep(v, t)])
 
             what = body.what.format(cmp=phrase.format(t="t"))
             prompts = tuple(ask.format(call=f"{body.function}(values, t)", what=what) for ask in ASKS)
