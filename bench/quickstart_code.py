@@ -14,6 +14,7 @@ templates* set aside from the training side (the held-out test templates are not
   the other sections do not pay for it.
 
     python bench/quickstart_code.py [--seeds 0 1] [--out runs/bench-quickstart-code]
+    python bench/quickstart_code.py --lm loglik-mean:smollm2 pmi-mean:smollm2   # untrained likelihoods, no training
 
 Writes bench/results/quickstart_code.json (per arm and seed: sections, per-template accuracy).
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -81,6 +83,26 @@ def run_arm(name: str, seed: int, out: Path, dev: list, steps: int) -> dict:
     return row
 
 
+def lm_probe(spec: str, dev: list) -> dict:
+    """An untrained likelihood reward (`spec`, e.g. ``loglik-mean:smollm2``) on the development code
+    pairs: does a causal LM read the prompt's boundary, or prefer one code version whatever the
+    prompt asks? On a twin pair of templates (the same two versions, labels swapped) a prompt-blind
+    scorer reads p and 1 - p."""
+    code = [p for p in dev if p.meta["family"] == "code"]
+    started = time.perf_counter()
+    rewards = load_scorer(spec).score(pair_conversations(code))
+    per_template = defaultdict(list)
+    for p, (c, r) in zip(code, pair_rewards(rewards)):
+        per_template[p.meta["template"]].append(pair_outcome(c, r))
+    row = {"spec": spec, "seconds": time.perf_counter() - started,
+           "code_hand_written": _mean(per_template, [t for t in per_template if t.split("/")[1] in HAND_WRITTEN]),
+           "code_twins": _mean(per_template, [f"code/{t}" for t in TWIN_DEV]),
+           "per_template": {t: sum(v) / len(v) for t, v in sorted(per_template.items())}}
+    print(f"{spec}: code hand-written {100 * row['code_hand_written']:.1f} twins {100 * row['code_twins']:.1f} | "
+          + " ".join(f"{t.split('/')[1]} {100 * v:.0f}" for t, v in row["per_template"].items()), flush=True)
+    return row
+
+
 def _mean(per_template: dict, templates: list[str]) -> float:
     wins = [w for t in templates for w in per_template.get(t, [])]
     return sum(wins) / len(wins) if wins else float("nan")
@@ -92,20 +114,26 @@ def main() -> None:
     ap.add_argument("--arms", nargs="+", default=["twins", "hand-written"], choices=["twins", "hand-written"])
     ap.add_argument("--steps", type=int, default=QuickstartOptions.steps, help="training steps, with the quickstart's pairs "
                     "per step (8 pairs a step: 2,000 pairs for 250)")
+    ap.add_argument("--lm", nargs="*", default=[], metavar="SPEC", help="instead of training: score the development code "
+                    "pairs with these likelihood rewards (e.g. loglik-mean:smollm2 pmi-mean:smollm2)")
     ap.add_argument("--out", default="runs/bench-quickstart-code")
     args = ap.parse_args()
     dev = dev_pairs()
     print(f"{len(dev)} development pairs over {len({p.meta['template'] for p in dev})} templates", flush=True)
+    path = RESULTS / "quickstart_code.json"  # rows of other runs stay (other arms, seeds, steps, likelihoods)
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    if args.lm:
+        lm = {r["spec"]: r for r in earlier.get("lm", [])} | {s: lm_probe(s, dev) for s in args.lm}
+        print(f"-> {write_result('quickstart_code', {**earlier, 'dev_templates': sorted(DEV), 'lm': list(lm.values())})}")
+        return
     rows = []
     for arm in args.arms:
         for seed in args.seeds:
             folder = f"{arm}-{seed}" + ("" if args.steps == QuickstartOptions.steps else f"-{args.steps}")
             rows.append(run_arm(arm, seed, Path(args.out) / folder, dev, args.steps))
-    path = RESULTS / "quickstart_code.json"  # rows of other runs stay (other arms, seeds, steps)
-    earlier = json.loads(path.read_text())["rows"] if path.exists() else []
     keys = {(r["arm"], r["seed"], r["steps"]) for r in rows}
-    rows = [r for r in earlier if (r["arm"], r["seed"], r.get("steps", 250)) not in keys] + rows
-    print(f"-> {write_result('quickstart_code', {'dev_templates': sorted(DEV), 'rows': rows})}")
+    rows = [r for r in earlier.get("rows", []) if (r["arm"], r["seed"], r.get("steps", 250)) not in keys] + rows
+    print(f"-> {write_result('quickstart_code', {**earlier, 'dev_templates': sorted(DEV), 'rows': rows})}")
 
 
 if __name__ == "__main__":
