@@ -68,9 +68,18 @@ def test_the_uncurated_control_leaves_out_dev_and_benchmark_prompts(tmp_path):
     path, info = uniform_sample(str(config), 10, [str(dev)], tmp_path)
     picked = sorted(p.prompt[0].content for p in load_pairs([path]))
     assert picked == ["explain why the sky is blue", "how do magnets work", "translate hello into french", "what is two plus two"]
-    assert info == {"pool": 4, "pairs": 4, "skipped": {}, "decontaminated": {"benchmark-exact-match": 1, "benchmark-ngram-match": 1}}
+    assert info == {"seed": 0, "pool": 4, "pairs": 4, "skipped": {},
+                    "decontaminated": {"benchmark-exact-match": 1, "benchmark-ngram-match": 1}}
     _, info = uniform_sample(str(config), 2, [str(dev)], tmp_path)
     assert info["pairs"] == 2  # n below the pool: a sample of n
+
+    def drawn(seed):
+        path, info = uniform_sample(str(config), 2, [str(dev)], tmp_path, seed=seed)
+        assert info["seed"] == seed
+        return frozenset(p.id for p in load_pairs([path]))
+
+    assert drawn(3) == drawn(3)  # a seed is a draw (--uniform-seed: another control, reproducibly)
+    assert len({drawn(s) for s in range(5)}) > 1
 
 
 def test_a_bad_curation_config_for_the_control_is_named(tmp_path):
