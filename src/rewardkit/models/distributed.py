@@ -9,6 +9,7 @@ writes outputs. On GPUs each process uses the device its ``LOCAL_RANK`` names.
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Callable, Sequence
 
@@ -30,6 +31,20 @@ def _process_group() -> None:
 
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        atexit.register(_leave_process_group)
+
+
+def _leave_process_group() -> None:
+    """At exit: wait for every process, then close the group. Left to the interpreter's teardown,
+    a process that exits first closes its connections under a peer still writing outputs, and a
+    CI run saw that peer's gloo group abort (SIGABRT) on exit after a complete `eval`."""
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
 
 
 def score_sharded(scorer: RewardScorer, conversations: Sequence[Conversation],
