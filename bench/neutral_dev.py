@@ -29,40 +29,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 from rm_recipe import pair_accuracies  # noqa: E402
 
+from rewardkit.curate.mixture import read_mixture  # noqa: E402
 from rewardkit.curate.pipeline import CurateConfig  # noqa: E402
-from rewardkit.data.io import ReadReport, load_pairs, read_pairs  # noqa: E402
+from rewardkit.curate.report import StepReport  # noqa: E402
+from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.data.split import prompt_group  # noqa: E402
+from rewardkit.errors import RewardkitError  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
 
 
 def neutral_pairs(curate_config: str, dev_files: list[str]) -> tuple[list, dict]:
-    """Every readable raw pair of the config's sources whose prompt is a development prompt, its
-    ``source`` set to the config's name for the source (as the curated pairs carry it)."""
+    """Every readable raw pair of the config's sources whose prompt is a development prompt, read
+    as the curation's mixture reads them (`read_mixture`: the source's ``name`` as its tag) but
+    once each: no weights, no caps."""
     config = CurateConfig.from_yaml(curate_config)
     dev_prompts = {prompt_group(p) for p in load_pairs(dev_files)}
-    report = ReadReport()
-    pairs = []
-    for source in config.sources:
-        for p in read_pairs(source.path, format=source.format, invalid="skip", report=report):
-            if prompt_group(p) in dev_prompts:
-                pairs.append(dataclasses.replace(p, source=source.name or p.source))
-    return pairs, {"pairs": len(pairs), "dev_prompts": len(dev_prompts), "skipped": dict(report.skipped)}
+    report = StepReport("raw")
+    plain = [dataclasses.replace(s, weight=1.0, cap=None) for s in config.sources]
+    pairs = [p for p in read_mixture(plain, report) if prompt_group(p) in dev_prompts]
+    return pairs, {"pairs": len(pairs), "dev_prompts": len(dev_prompts), "skipped": report.details["read"]["skipped"]}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", nargs="+", required=True, metavar="NAME=FOLDER", help="reward models to compare")
-    ap.add_argument("--curate", default="configs/rm-quality-curate.yaml", help="curation config whose raw sources are read")
-    ap.add_argument("--dev", nargs="+", default=["runs/quality/split/dev.jsonl"], help="the curated development split")
-    args = ap.parse_args()
-    neutral, info = neutral_pairs(args.curate, args.dev)
-    curated_dev = load_pairs(args.dev)
+def run(models: list[tuple[str, str]], curate_config: str, dev_files: list[str]) -> None:
+    neutral, info = neutral_pairs(curate_config, dev_files)
+    curated_dev = load_pairs(dev_files)
     counts = {s: sum(p.source == s for p in neutral) for s in sorted({p.source for p in neutral})}
     print(f"neutral development set: {info['pairs']:,} raw pairs over {info['dev_prompts']:,} development prompts {counts}", flush=True)
     rows = {}
-    for spec in args.model:
-        name, _, folder = spec.partition("=")
+    for name, folder in models:
         started = time.perf_counter()
         scorer = load_scorer(folder)
         rows[name] = {"model": folder,
@@ -74,6 +69,21 @@ def main() -> None:
               f"curated dev balanced {100 * c['balanced']:.1f} labelled {100 * c['labelled']:.1f} | "
               + " ".join(f"{k[7:]} {100 * v:.1f}" for k, v in n.items() if k.startswith("source:")), flush=True)
     print(f"-> {write_result('neutral_dev', {'neutral_set': {**info, 'by_source': counts}, 'models': rows})}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", nargs="+", required=True, metavar="NAME=FOLDER", help="reward models to compare")
+    ap.add_argument("--curate", default="configs/rm-quality-curate.yaml", help="curation config whose raw sources are read")
+    ap.add_argument("--dev", nargs="+", default=["runs/quality/split/dev.jsonl"], help="the curated development split")
+    args = ap.parse_args()
+    models = [spec.partition("=")[::2] for spec in args.model]
+    if not all(name and folder for name, folder in models):
+        raise SystemExit(f"--model: give NAME=FOLDER, got {' '.join(args.model)}")
+    try:
+        run(models, args.curate, args.dev)
+    except RewardkitError as e:  # a bad config, source, development file or model: its message, no traceback
+        raise SystemExit(str(e)) from None
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from common import RESULTS, sections, write_result  # noqa: E402
 from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
 from rewardkit.data.synth import SynthConfig, generate_split, generate_to  # noqa: E402
 from rewardkit.data.synth import code as code_family  # noqa: E402
+from rewardkit.errors import RewardkitError  # noqa: E402
 from rewardkit.evaluate.metrics import pair_outcome  # noqa: E402
 from rewardkit.models.protocols import pair_conversations, pair_rewards  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
@@ -68,16 +69,10 @@ def run_arm(name: str, seed: int, out: Path, dev: list, steps: int) -> dict:
     cfg = train_config(options, [str(out / "train.jsonl")], SYNTH_MAX_LENGTH)
     summary = train_reward_model(cfg)
     rewards = load_scorer(cfg.out, max_length=SYNTH_MAX_LENGTH).score(pair_conversations(dev))
-    per_template = defaultdict(list)
-    for p, (c, r) in zip(dev, pair_rewards(rewards)):
-        per_template[p.meta["template"]].append(pair_outcome(c, r))
     code = [p for p in dev if p.meta["family"] == "code"]
     row = {"arm": name, "seed": seed, "steps": steps, "train_pairs": len(train), "train_seconds": summary["train_seconds"],
            "code_templates_trained": len({p.meta["template"] for p in train if p.meta["family"] == "code"}),
-           "sections": sections(rewards, dev),
-           "code_hand_written": _mean(per_template, [t for t in per_template if t.startswith("code/") and t.split("/")[1] in HAND_WRITTEN]),
-           "code_twins": _mean(per_template, [f"code/{t}" for t in TWIN_DEV]),
-           "per_template": {t: sum(v) / len(v) for t, v in sorted(per_template.items())}, "dev_code_pairs": len(code)}
+           "sections": sections(rewards, dev), **by_template(rewards, dev), "dev_code_pairs": len(code)}
     print(f"{name} seed {seed} steps {steps}: " + " ".join(f"{k} {100 * v:.1f}" for k, v in row["sections"].items())
           + f" | code hand-written {100 * row['code_hand_written']:.1f} twins {100 * row['code_twins']:.1f}", flush=True)
     return row
@@ -91,21 +86,26 @@ def lm_probe(spec: str, dev: list) -> dict:
     code = [p for p in dev if p.meta["family"] == "code"]
     started = time.perf_counter()
     rewards = load_scorer(spec).score(pair_conversations(code))
-    per_template = defaultdict(list)
-    for p, (c, r) in zip(code, pair_rewards(rewards)):
-        per_template[p.meta["template"]].append(pair_outcome(c, r))
-    row = {"spec": spec, "seconds": time.perf_counter() - started,
-           "code_hand_written": _mean(per_template, [t for t in per_template if t.split("/")[1] in HAND_WRITTEN]),
-           "code_twins": _mean(per_template, [f"code/{t}" for t in TWIN_DEV]),
-           "per_template": {t: sum(v) / len(v) for t, v in sorted(per_template.items())}}
+    row = {"spec": spec, "seconds": time.perf_counter() - started, **by_template(rewards, code)}
     print(f"{spec}: code hand-written {100 * row['code_hand_written']:.1f} twins {100 * row['code_twins']:.1f} | "
           + " ".join(f"{t.split('/')[1]} {100 * v:.0f}" for t, v in row["per_template"].items()), flush=True)
     return row
 
 
-def _mean(per_template: dict, templates: list[str]) -> float:
-    wins = [w for t in templates for w in per_template.get(t, [])]
-    return sum(wins) / len(wins) if wins else float("nan")
+def by_template(rewards: list[float], pairs: list) -> dict:
+    """Accuracy per development template, and over the hand-written and the twin code templates,
+    from rewards in `pair_conversations`' order."""
+    outcomes = defaultdict(list)
+    for p, (c, r) in zip(pairs, pair_rewards(rewards)):
+        outcomes[p.meta["template"]].append(pair_outcome(c, r))
+
+    def mean(templates: list[str]) -> float:
+        wins = [w for t in templates for w in outcomes.get(t, [])]
+        return sum(wins) / len(wins) if wins else float("nan")
+
+    return {"code_hand_written": mean([t for t in outcomes if t.startswith("code/") and t.split("/")[1] in HAND_WRITTEN]),
+            "code_twins": mean([f"code/{t}" for t in TWIN_DEV]),
+            "per_template": {t: sum(v) / len(v) for t, v in sorted(outcomes.items())}}
 
 
 def main() -> None:
@@ -123,7 +123,11 @@ def main() -> None:
     path = RESULTS / "quickstart_code.json"  # rows of other runs stay (other arms, seeds, steps, likelihoods)
     earlier = json.loads(path.read_text()) if path.exists() else {}
     if args.lm:
-        lm = {r["spec"]: r for r in earlier.get("lm", [])} | {s: lm_probe(s, dev) for s in args.lm}
+        try:
+            probed = {s: lm_probe(s, dev) for s in args.lm}
+        except RewardkitError as e:  # a bad likelihood spec or model: its message, no traceback
+            raise SystemExit(f"--lm: {e}") from None
+        lm = {r["spec"]: r for r in earlier.get("lm", [])} | probed
         print(f"-> {write_result('quickstart_code', {**earlier, 'dev_templates': sorted(DEV), 'lm': list(lm.values())})}")
         return
     rows = []

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -34,3 +35,16 @@ def test_the_neutral_set_is_every_raw_pair_of_the_development_prompts(tmp_path):
     pairs, info = neutral_pairs(str(config), [str(dev)])
     assert [(p.id, p.source) for p in pairs] == [("p0", "alpaca"), ("p1", "alpaca"), ("p4", "raw-tag")]
     assert info == {"pairs": 3, "dev_prompts": 2, "skipped": {"identical-responses": 1}}  # the flawed row is counted, not kept
+
+
+def test_bad_arguments_exit_with_a_message(tmp_path, monkeypatch, capsys):
+    from neutral_dev import main
+
+    monkeypatch.setattr(sys, "argv", ["neutral_dev.py", "--model", "just-a-folder"])
+    with pytest.raises(SystemExit, match="--model: give NAME=FOLDER, got just-a-folder"):
+        main()
+    missing = tmp_path / "missing.yaml"
+    monkeypatch.setattr(sys, "argv", ["neutral_dev.py", "--model", f"a={tmp_path}", "--curate", str(missing)])
+    with pytest.raises(SystemExit, match="missing.yaml: cannot read config"):
+        main()
+    assert not (tmp_path / "neutral_dev.json").exists()

@@ -149,4 +149,3 @@ def threshold_tasks(task: Callable[..., Any]) -> list[Any]:
                 EXPLAIN_THRESHOLD, reference, (([1, 5, 9], 5), ([5], 5), ([2, 8], 4)), _values_args, body.function,
             ))
     return tasks
-
