@@ -8,7 +8,8 @@ from rewardkit.cli.main import main
 
 def test_length_baseline_on_rb_open_matches_reward_bench_math(shared_data, tmp_path, capsys):
     out = tmp_path / "len"
-    assert main(["eval", "--model", "length", "--data", str(shared_data / "eval" / "rb-open.jsonl"), "--out", str(out), "--bootstrap", "50"]) == 0
+    assert main(["eval", "--model", "length", "--data", str(shared_data / "eval" / "rb-open.jsonl"), "--out", str(out), "--bootstrap", "50",
+                 "--also", "exec:python"]) == 0
     result = json.loads((out / "results.json").read_text())
     got = {k: round(100 * v, 1) for k, v in result["sections"].items()}
     assert got == {"Chat": 86.9, "Chat Hard": 27.0, "Safety": 25.4, "Reasoning": 35.7}
@@ -17,8 +18,13 @@ def test_length_baseline_on_rb_open_matches_reward_bench_math(shared_data, tmp_p
     assert result["data"][0]["rows"] == 2158 and len(result["data"][0]["sha256"]) == 64
     baselines = result["baselines"]
     assert set(baselines) == {"shortest", "random"} and round(100 * baselines["shortest"]["score"], 1) == 46.9
+    # --also: the execution reward runs only the Python answers whose prompts give examples
+    # (hep-python's doctests); everywhere else both answers get 0, a tie, which a scalar scorer loses
+    executed = result["also"]["exec:python"]["subsets"]
+    assert executed["hep-python"]["accuracy"] > 0.6
+    assert {s: v["accuracy"] for s, v in executed.items() if s != "hep-python"} == {s: 0.0 for s in executed if s != "hep-python"}
     board = (out / "leaderboard.md").read_text()
-    assert "| length | 43.7 | 86.9 | 27.0 | 25.4 | 35.7 |" in board
+    assert "| length | 43.7 | 86.9 | 27.0 | 25.4 | 35.7 |" in board and "| exec:python |" in board
     assert sum(1 for _ in (out / "scores.jsonl").open()) == 2158
     assert {"sections.png", "accuracy_by_length.png", "margins.png", "manifest.json"} <= {p.name for p in out.iterdir()}
     assert "| length | 43.7 |" in capsys.readouterr().out

@@ -30,6 +30,7 @@ def eval_command(
     out: Optional[Path] = typer.Option(None, help="Report folder: results.json, scores.jsonl, leaderboard.md, plots (with --compare: a markdown file)."),
     compare: Optional[list[str]] = typer.Option(None, help="results.json files to put side by side (no evaluation)."),
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also evaluate length, shortest and random."),
+    also: Optional[list[str]] = typer.Option(None, "--also", help="Another spec to evaluate on the same pairs and report beside MODEL (repeatable), e.g. ensemble:MODEL,exec:python@4."),
     batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass."),
     dtype: DtypeOption = "auto",
     device_map: DeviceMapOption = None,
@@ -82,7 +83,7 @@ def eval_command(
     choice(judge_mode, MODES, "--judge-mode")
     choice(judge_orders, ORDERS, "--judge-orders")
     load_options(dtype, device_map, attn_implementation, trust_remote_code, bf16)
-    options = EvalOptions(baselines=baselines, batch_size=batch_size, dtype=dtype, device_map=device_map,
+    options = EvalOptions(baselines=baselines, also=tuple(also or ()), batch_size=batch_size, dtype=dtype, device_map=device_map,
                           attn_implementation=attn_implementation, trust_remote_code=trust_remote_code, bf16=bf16,
                           max_length=max_length, bootstrap=bootstrap,
                           invalid=invalid, allow_untrained_head=allow_untrained_head, judge_mode=judge_mode,

@@ -180,17 +180,20 @@ def plot_model(result: dict[str, Any], outcomes: Sequence[Outcome], folder: Path
 
 def write_report(
     main: dict[str, Any], outcomes: Sequence[Outcome], rows: Sequence[dict[str, Any]], folder: str | Path,
-    baselines: Sequence[dict[str, Any]] = (),
+    baselines: Sequence[dict[str, Any]] = (), also: Sequence[dict[str, Any]] = (),
 ) -> dict[str, str]:
-    """Write results.json, scores.jsonl, leaderboard.md and the plots; return what went where."""
+    """Write results.json, scores.jsonl, leaderboard.md and the plots; return what went where.
+    `also` (other specs evaluated on the same pairs) and `baselines` are summarised in
+    results.json under those keys and ranked beside the model; scores and plots are the model's."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     result = dict(main)
-    if baselines:
-        result["baselines"] = {b["model"]: {k: b[k] for k in ("sections", "prior_sets", "score", "subsets", "weighting")} for b in baselines}
+    for key, others in (("also", also), ("baselines", baselines)):
+        if others:
+            result[key] = {b["model"]: {k: b[k] for k in ("sections", "prior_sets", "score", "subsets", "weighting")} for b in others}
     write_text_atomic(folder / "results.json", json.dumps(result, indent=2, default=str) + "\n")
     write_rows(rows, str(folder / "scores.jsonl"))
-    everyone = [main, *baselines]
+    everyone = [main, *also, *baselines]
     text = "# Leaderboard\n\n" + leaderboard(everyone) + "\n## Subsets\n\n" + subset_table(everyone) + "\n## Diagnostics\n\n" + diagnostics(main)
     write_text_atomic(folder / "leaderboard.md", text)
     plot_sections(everyone, folder / "sections.png")

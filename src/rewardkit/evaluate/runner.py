@@ -23,6 +23,8 @@ class EvalOptions:
 
     Attributes:
         baselines: also evaluate length, shortest and random.
+        also: more specs to evaluate on the same pairs and report beside the model (an ensemble
+            of it with another scorer, a second model), each loaded as the model is.
         batch_size: sequences (or judge prompts) per forward pass.
         dtype, device_map, attn_implementation, trust_remote_code: how the model loads
             (`rewardkit.models.loading.LoadOptions`; ``auto`` is bf16 where the hardware is fast at it).
@@ -40,6 +42,7 @@ class EvalOptions:
     """
 
     baselines: bool = True
+    also: tuple[str, ...] = ()
     batch_size: int = 32
     dtype: str = "auto"
     device_map: str | None = None
@@ -76,7 +79,7 @@ class EvalOptions:
             raise RewardkitError("bootstrap and max_retries must be >= 0, limit >= 1 and timeout > 0")
 
     def manifest(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "api_key"}
+        return {k: list(v) if k == "also" else v for k, v in asdict(self).items() if k != "api_key"}
 
     def loading(self) -> Any:
         from rewardkit.models.loading import LoadOptions
@@ -115,7 +118,8 @@ def load_model(spec: str, options: EvalOptions, out: Path, cache: Any = None) ->
 def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions | None = None) -> dict[str, Any]:
     """Evaluate `model` (and the baselines) on `data` and write the report to `out`.
 
-    Returns ``{"paths": {name: path}, "results": [model result, baseline results...], "read": ReadReport}``.
+    Returns ``{"paths": {name: path}, "results": [model result, `also` results..., baseline results...],
+    "read": ReadReport}``.
     """
     from transformers.utils import logging as hf_logging
 
@@ -149,13 +153,18 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
             main.result["loading"] = loaded  # the precision the scores were computed in
         if cache is not None:
             main.result["cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
-        others = [evaluate(load_scorer(b), pairs, bootstrap=options.bootstrap).result
-                  for b in BASELINES if options.baselines and b != model]
+        also = []
+        for spec in dict.fromkeys(s for s in options.also if s != model):
+            with progress_for(f"evaluating {spec}", total=2 * len(pairs)) as advance:
+                also.append(evaluate(load_model(spec, options, out), pairs, bootstrap=options.bootstrap, on_progress=advance).result)
+        baselines = [evaluate(load_scorer(b), pairs, bootstrap=options.bootstrap).result
+                     for b in BASELINES if options.baselines and b != model and b not in options.also]
+        others = [*also, *baselines]
         for other in others:
             other.update(provenance)
         if rank != 0:
             return {"paths": {}, "results": [main.result, *others], "read": report}
-        paths = write_report(main.result, main.outcomes, main.rows, out, others)
+        paths = write_report(main.result, main.outcomes, main.rows, out, baselines, also)
         write_manifest(out, build_manifest("eval", {"model": model, "data": list(data), **options.manifest(),
                                                     "loading": loaded or vars(options.loading())}, list(data),
                                            {"read": provenance["read"], "pairs": len(pairs)}))

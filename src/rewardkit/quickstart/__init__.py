@@ -26,6 +26,18 @@ from rewardkit.errors import RewardkitError
 # 52.1 at 0.3, 51.8 at 1.0); on length-confounded data of your own, try a length penalty of 0.5.
 LENGTH_PENALTY = 0.0
 SYNTH_MAX_LENGTH = 256  # tokens per conversation on the synthetic pairs (the user's data gets 512)
+# The second row: the trained model with the code-execution reward (`rewardkit.models.execution`),
+# which runs a response's Python on the examples its prompt gives and abstains (0) elsewhere. The
+# model's rewards are standardized; at 4, a passed-vs-failed example (a reward gap of 2) outweighs a
+# model gap of up to 8 standard deviations, so where the examples tell the two answers apart they
+# decide. A 250-step MiniLM reads code and does not run it: on held-out code templates it is below
+# random (bench/results/quickstart_ablation.md).
+EXEC_WEIGHT = 4.0
+
+
+def with_execution(model: str) -> str:
+    """The spec of `model` plus the execution reward, as the quickstart reports it."""
+    return f"ensemble:{model},exec:python@{EXEC_WEIGHT:g}"
 
 
 @dataclass
@@ -72,7 +84,8 @@ def train_config(options: QuickstartOptions, train_files: list[str], max_length:
 
 def run_quickstart(options: QuickstartOptions, report: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Data, training and evaluation; `report` gets one line per step. Returns `run_evaluation`'s
-    result with ``train`` (the training summary) and ``model`` (its folder) added."""
+    result (the model, the model with the execution reward, the baselines) with ``train`` (the
+    training summary) and ``model`` (its folder) added."""
     from rewardkit.data.synth import SynthConfig, generate_to
     from rewardkit.evaluate.runner import EvalOptions, run_evaluation
     from rewardkit.models.classifier import bf16_supported, default_device
@@ -94,7 +107,7 @@ def run_quickstart(options: QuickstartOptions, report: Callable[[str], None] = l
     reused = " (reused: trained earlier with the same settings and data; --overwrite retrains)" if summary.get("already_finished") else ""
     report(f"2/3 model: {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}{reused}")
     done = run_evaluation(cfg.out, eval_files, out / "eval",
-                          EvalOptions(baselines=True, batch_size=64, bf16=bf16_supported(default_device()), max_length=length,
+                          EvalOptions(baselines=True, also=(with_execution(cfg.out),), batch_size=64, bf16=bf16_supported(default_device()), max_length=length,
                                       bootstrap=1000))
     report(f"3/3 evaluation on {', '.join(eval_files)}:")
     return {**done, "train": summary, "model": cfg.out}
