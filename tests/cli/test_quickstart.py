@@ -19,11 +19,15 @@ def test_quickstart_end_to_end_then_reuse(tiny_bert, tmp_path, capsys):
     results = json.loads((out / "eval/results.json").read_text())
     assert results["model"] == str(out / "model") and set(results["baselines"]) == {"length", "shortest", "random"}
     assert results["pairs"] == 6 and set(results["sections"]) == {"Math", "Instructions", "Code", "Safety"}
-    # the second row: the model with the execution reward, which runs the code pair's two answers
-    # on the prompt's example and ranks the correct one first whatever the 2-step model says
-    with_exec = results["also"][f"ensemble:{out / 'model'},exec:python@4"]
-    assert with_exec["sections"]["Code"] == 1.0
-    assert {k: v for k, v in with_exec["sections"].items() if k != "Code"} == {k: v for k, v in results["sections"].items() if k != "Code"}
+    # the second row: the model with the verifiers, which run the code pair's two answers on the
+    # prompt's example and recompute the math pair's sums, and rank the correct one first whatever
+    # the 2-step model says; the units pair (correct sums, wrong conversion) stays the model's
+    verified = results["also"][f"ensemble:{out / 'model'},exec:python@8,calc@8"]
+    by_subset = {s: v["accuracy"] for s, v in verified["subsets"].items()}
+    assert by_subset["synth-code"] == by_subset["synth-math"] == 1.0
+    model = {s: v["accuracy"] for s, v in results["subsets"].items()}
+    assert {s: by_subset[s] for s in by_subset if s not in ("synth-code", "synth-math")} == \
+        {s: model[s] for s in model if s not in ("synth-code", "synth-math")}
     assert "| Model | Score |" in first.out and "3/3 evaluation" in first.err
     assert main(args) == 0  # same settings: the trained model is reused, not retrained
     assert "reused: trained earlier" in capsys.readouterr().err
@@ -49,5 +53,5 @@ def test_run_quickstart_from_python_on_own_benchmark(tiny_bert, tmp_path):
                                             eval_data=[str(extra)]), report=lines.append)
     assert [line[:3] for line in lines] == ["1/3", "2/3", "3/3"]
     assert done["model"] == str(tmp_path / "qs" / "model") and done["train"]["steps"] == 1
-    assert [r["pairs"] for r in done["results"]] == [1, 1, 1, 1, 1]  # the model, with execution, three baselines: extra.jsonl only
+    assert [r["pairs"] for r in done["results"]] == [1, 1, 1, 1, 1]  # the model, with verifiers, three baselines: extra.jsonl only
     assert done["results"][0]["model"] == done["model"] and (tmp_path / "qs/data/test.jsonl").is_file()

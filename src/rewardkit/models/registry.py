@@ -7,6 +7,7 @@
 | ``relevance`` or ``relevance:ENCODER`` | cosine similarity of the instruction's and the response's sentence embeddings (MiniLM by default; `rewardkit.models.relevance`) |
 | ``loglik:LM``, ``pmi:LM`` (and ``-mean``) | a causal LM's log-probability of the response given the prompt, or its PMI with the prompt (`rewardkit.models.likelihood`) |
 | ``exec:python`` | runs the response's Python on the examples its prompt states: 2 * (fraction passed) - 1, or 0 when there is nothing to run (`rewardkit.models.execution`; runs model-written code) |
+| ``calc`` | recomputes the response's written-out arithmetic (``a × b = c``): -1 when an equation is wrong, else 0 (`rewardkit.models.arithmetic`) |
 | ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head (refused unless ``allow_untrained_head=True``) |
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
 | ``ensemble:A,B@W,...`` | the weighted mean of the members' rewards (any of the above; `rewardkit.models.ensemble`) |
@@ -35,11 +36,11 @@ BACKBONE_OPTIONS = frozenset({"batch_size", "bf16", "device", "attn_implementati
 
 def is_baseline(spec: str) -> bool:
     """Whether `spec` names a scorer that nothing trained (``length``, ``shortest``,
-    ``random[:SEED]``, ``relevance[:ENCODER]``, ``exec:LANGUAGE``, and a pretrained LM's
+    ``random[:SEED]``, ``relevance[:ENCODER]``, ``calc``, ``exec:LANGUAGE``, and a pretrained LM's
     likelihood, ``loglik:LM``, ``pmi:LM`` and their ``-mean`` modes)."""
     from rewardkit.models.likelihood import is_likelihood_spec
 
-    return (spec in BASELINES or spec == "relevance" or spec.startswith(("random:", "relevance:", "exec:"))
+    return (spec in BASELINES or spec in ("relevance", "calc") or spec.startswith(("random:", "relevance:", "exec:"))
             or is_likelihood_spec(spec))
 
 
@@ -85,6 +86,10 @@ def _load_leaf(spec: str, **kwargs: Any) -> RewardScorer:
         except ValueError:
             raise RewardkitError(f"bad random seed in {spec!r}; use random:INT") from None
         return baselines.RandomScorer(seed)
+    if spec == "calc":
+        from rewardkit.models.arithmetic import ArithmeticScorer
+
+        return ArithmeticScorer()
     if spec.startswith("exec:"):
         from rewardkit.models.execution import ExecutionScorer
 

@@ -26,18 +26,20 @@ from rewardkit.errors import RewardkitError
 # 52.1 at 0.3, 51.8 at 1.0); on length-confounded data of your own, try a length penalty of 0.5.
 LENGTH_PENALTY = 0.0
 SYNTH_MAX_LENGTH = 256  # tokens per conversation on the synthetic pairs (the user's data gets 512)
-# The second row: the trained model with the code-execution reward (`rewardkit.models.execution`),
-# which runs a response's Python on the examples its prompt gives and abstains (0) elsewhere. The
-# model's rewards are standardized; at 4, a passed-vs-failed example (a reward gap of 2) outweighs a
-# model gap of up to 8 standard deviations, so where the examples tell the two answers apart they
-# decide. A 250-step MiniLM reads code and does not run it: on held-out code templates it is below
-# random (bench/results/quickstart_ablation.md).
-EXEC_WEIGHT = 4.0
+# The second row: the trained model with two rule-based verifiers that abstain (0) where they have
+# nothing to check: `exec:python` runs a response's Python on the examples its prompt gives (2 *
+# passed - 1, `rewardkit.models.execution`) and `calc` recomputes its written-out arithmetic (-1 on
+# a wrong equation, `rewardkit.models.arithmetic`). The model's rewards are standardized; at 8, a
+# failed example (a gap of 2) or a wrong equation (1) outweighs a model gap of 8 standard
+# deviations, so where a verifier tells the two answers apart it decides. A 250-step MiniLM reads
+# code and sums and runs neither: on held-out templates its Code is below random
+# (bench/results/quickstart_ablation.md).
+VERIFIER_WEIGHT = 8.0
 
 
-def with_execution(model: str) -> str:
-    """The spec of `model` plus the execution reward, as the quickstart reports it."""
-    return f"ensemble:{model},exec:python@{EXEC_WEIGHT:g}"
+def with_verifiers(model: str) -> str:
+    """The spec of `model` with the code and arithmetic verifiers, as the quickstart reports it."""
+    return f"ensemble:{model},exec:python@{VERIFIER_WEIGHT:g},calc@{VERIFIER_WEIGHT:g}"
 
 
 @dataclass
@@ -84,7 +86,7 @@ def train_config(options: QuickstartOptions, train_files: list[str], max_length:
 
 def run_quickstart(options: QuickstartOptions, report: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Data, training and evaluation; `report` gets one line per step. Returns `run_evaluation`'s
-    result (the model, the model with the execution reward, the baselines) with ``train`` (the
+    result (the model, the model with the verifiers, the baselines) with ``train`` (the
     training summary) and ``model`` (its folder) added."""
     from rewardkit.data.synth import SynthConfig, generate_to
     from rewardkit.evaluate.runner import EvalOptions, run_evaluation
@@ -107,7 +109,7 @@ def run_quickstart(options: QuickstartOptions, report: Callable[[str], None] = l
     reused = " (reused: trained earlier with the same settings and data; --overwrite retrains)" if summary.get("already_finished") else ""
     report(f"2/3 model: {summary['steps']} steps in {summary['train_seconds']:.0f} s -> {cfg.out}{reused}")
     done = run_evaluation(cfg.out, eval_files, out / "eval",
-                          EvalOptions(baselines=True, also=(with_execution(cfg.out),), batch_size=64, bf16=bf16_supported(default_device()), max_length=length,
+                          EvalOptions(baselines=True, also=(with_verifiers(cfg.out),), batch_size=64, bf16=bf16_supported(default_device()), max_length=length,
                                       bootstrap=1000))
     report(f"3/3 evaluation on {', '.join(eval_files)}:")
     return {**done, "train": summary, "model": cfg.out}
