@@ -1,6 +1,7 @@
 """Execution rewards: examples found in prompts, code found in responses, the child's verdicts
 (right, wrong, crashing, endless, printing), rewards computed by hand, and abstention."""
 
+import os
 import time
 
 import pytest
@@ -63,6 +64,8 @@ def test_run_checks_verdicts():
     assert run_checks("raise SystemExit(3)", [Check("f(1)", "1"), Check("f(2)", "2")]) == [False, False]
     assert run_checks("import os\ndef f():\n    return os.getcwd().split('/')[-1].startswith('rewardkit-exec-')",
                       [Check("f()", "True")]) == [True]  # an empty temporary folder of its own
+    big = "def f():\n    return len(bytearray(2 << 30))"  # 2 GiB against the child's 1 GiB address space
+    assert run_checks(big, [Check("f()", str(2 << 30))]) == ([False] if os.name == "posix" else [True])
     started = time.perf_counter()
     loop = "def f(x):\n    if x > 1:\n        while True:\n            pass\n    return x"
     assert run_checks(loop, [Check("f(1)", "1"), Check("f(2)", "2")], timeout=1.0) == [True, False]  # the first ran before the loop

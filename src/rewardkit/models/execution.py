@@ -161,9 +161,18 @@ def response_code(prompt: str, response: str, function: str) -> str | None:
 _CHILD = r"""
 import ast, io, json, math, sys
 MARK = %r
+job = json.loads(sys.stdin.read())
+try:  # the limits, set by the child on itself before any of the code runs (POSIX)
+    import resource
+    for name, value in job["limits"].items():
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (ValueError, OSError, AttributeError):
+            pass  # a limit the platform or a container does not allow lowering: the timeout still holds
+except ImportError:
+    pass
 real = sys.stdout
 sys.stdout = io.StringIO()
-job = json.loads(sys.stdin.read())
 
 def same(a, b):
     if isinstance(a, bool) or isinstance(b, bool):
@@ -197,27 +206,19 @@ for call, expected in job["checks"]:
 """ % MARK
 
 
-def _limits(seconds: float) -> None:  # pragma: no cover - runs in the child, between fork and exec
-    import resource
-
-    cpu = int(seconds) + 1
-    for limit, value in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, MEMORY), (resource.RLIMIT_FSIZE, 1 << 20),
-                         (resource.RLIMIT_NPROC, 0)):
-        try:
-            resource.setrlimit(limit, (value, value))
-        except (ValueError, OSError):
-            pass  # a limit the platform or a container does not allow lowering: the timeout still holds
+def _limits(seconds: float) -> dict[str, int]:
+    """The rlimits the child sets on itself: CPU seconds, address space, file size, no children."""
+    return {"RLIMIT_CPU": int(seconds) + 1, "RLIMIT_AS": MEMORY, "RLIMIT_FSIZE": 1 << 20, "RLIMIT_NPROC": 0}
 
 
 def run_checks(code: str, checks: Sequence[Check], timeout: float = TIMEOUT) -> list[bool]:
     """Whether `code` returns each check's expected value, one fresh child interpreter for all of
     them; examples the timeout cut off count as failed."""
-    job = json.dumps({"code": code, "checks": [(c.call, c.expected) for c in checks]})
+    job = json.dumps({"code": code, "checks": [(c.call, c.expected) for c in checks], "limits": _limits(timeout)})
     with tempfile.TemporaryDirectory(prefix="rewardkit-exec-") as cwd:
         posix = os.name == "posix"
         proc = subprocess.Popen([sys.executable, "-I", "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, cwd=cwd, env={}, text=True, start_new_session=posix,
-                                preexec_fn=(lambda: _limits(timeout)) if posix else None)
+                                stderr=subprocess.DEVNULL, cwd=cwd, env={}, text=True, start_new_session=posix)
         try:
             stdout, _ = proc.communicate(job, timeout=timeout)
         except subprocess.TimeoutExpired:
