@@ -9,6 +9,8 @@ levers stay, so failed levers stay in the table.
     python bench/rm_recipe.py --name "recipe, 1/4 steps" --config configs/rm-quality.yaml --set max_steps=250
     # the same number of pairs drawn uniformly from the raw sources (no curation at all):
     python bench/rm_recipe.py --name uncurated --uniform-from configs/rm-quality-curate.yaml
+    # as many pairs drawn from what another curation config makes (a curation variant), on the same dev split:
+    python bench/rm_recipe.py --name "no balance" --curated-from runs/quality/curate-nobalance.yaml
     # no training: a row for a model that exists, e.g. an ensemble of two rows' models (its
     # training minutes are the sum of the members' rows)
     python bench/rm_recipe.py --name "ensemble" --model ensemble:runs/ablation/recipe/model,runs/ablation/X/model
@@ -154,6 +156,33 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
     return str(path), {"seed": seed, "pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped), "decontaminated": removed}
 
 
+def curated_sample(curate_config: str, n: int, dev_files: list[str], out: Path, seed: int = 0) -> tuple[str, dict]:
+    """`n` pairs drawn uniformly from what another curation config makes, written to
+    ``out/curated-sample.jsonl``: a curation variant trained at the recipe's pairs and steps and
+    measured on the recipe's development split. The variant's own split would differ, so its
+    output is run through the split that exists: pairs with a development prompt, and pairs
+    holding a development answer (a neighbour pair can take one as its rejected answer), are
+    left out before the draw."""
+    import random
+
+    from rewardkit.curate.pipeline import CurateConfig, run_curation
+    from rewardkit.data.io import write_pairs
+    from rewardkit.data.split import prompt_group
+
+    curated = out / "curated"
+    report = run_curation(CurateConfig.from_yaml(curate_config), curated, config_path=curate_config)
+    dev = load_pairs(dev_files)
+    held = {prompt_group(p) for p in dev}
+    answers = {r for p in dev for r in (p.chosen, p.rejected)}
+    pool = load_pairs([str(curated / "curated.jsonl")])
+    kept = [p for p in pool if prompt_group(p) not in held and p.chosen not in answers and p.rejected not in answers]
+    picked = random.Random(seed).sample(kept, min(n, len(kept)))
+    path = out / "curated-sample.jsonl"
+    write_pairs(picked, str(path))
+    return str(path), {"curate": curate_config, "seed": seed, "curated": len(pool), "pool": len(kept), "pairs": len(picked),
+                       "left_out_dev": len(pool) - len(kept), "curation_seconds": report.get("seconds")}
+
+
 def trained_minutes(spec: str, rows: list[dict]) -> float:
     """Training minutes of a model the table's rows trained, or else of a `train rm` folder (its
     manifest's ``train_seconds``, e.g. scripts/quality_recipe.sh's model): an ensemble's is the
@@ -251,6 +280,8 @@ def main() -> None:
     ap.add_argument("--uniform-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
                     "uniformly from this curation config's raw sources (the uncurated control)")
     ap.add_argument("--uniform-seed", type=int, default=0, help="seed of --uniform-from's draw (default: %(default)s)")
+    ap.add_argument("--curated-from", metavar="CURATE_YAML", help="train on as many pairs as the config's data, drawn "
+                    "uniformly from what this curation config makes, development prompts and answers left out (a curation variant)")
     ap.add_argument("--cache", metavar="FILE", help="keep the leaf scorers' rewards on dev and rb-open in this SQLite file "
                     "(`eval --cache`): an ensemble of members scored before scores only what is new")
     ap.add_argument("--new-dev", action="store_true", help="accept a development split other than the table's rows' "
@@ -270,7 +301,7 @@ def main() -> None:
     overrides.update({"out": str(out / "model"), "overwrite": True})
     if args.data:
         overrides["data"] = args.data
-    sampled = None
+    sampled = curated = None
     if args.uniform_from:
         n = len(load_pairs(RMTrainConfig.from_sources(args.config, overrides).data))
         out.mkdir(parents=True, exist_ok=True)
@@ -279,6 +310,16 @@ def main() -> None:
         except RewardkitError as e:  # a bad curation config or source file: its message, no traceback
             raise SystemExit(f"--uniform-from: {e}") from None
         overrides["data"] = [overrides["data"]]
+    if args.curated_from:
+        if args.uniform_from:
+            raise SystemExit("--curated-from and --uniform-from each say where the training pairs come from: give one")
+        n = len(load_pairs(RMTrainConfig.from_sources(args.config, overrides).data))
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            path, curated = curated_sample(args.curated_from, n, args.dev, out, seed=args.uniform_seed)
+        except RewardkitError as e:
+            raise SystemExit(f"--curated-from: {e}") from None
+        overrides["data"] = [path]
     started = time.perf_counter()
     earlier = next((x for x in rows if x["name"] == args.name), None)
     if args.rescore:
@@ -306,10 +347,10 @@ def main() -> None:
     row = {"name": args.name, "config": config, "dev": dev, "score": r["score"], "sections": r["sections"],
            "prior_sets": r.get("prior_sets"), "length_bias": {k: (lb.get(k) or {}).get("accuracy") for k in ("chosen_longer", "chosen_shorter")},
            "subsets": {k: v["accuracy"] for k, v in r["subsets"].items()}, "train_minutes": train_minutes,
-           "steps": summary["steps"], "uniform_sample": sampled, "wall_minutes": (time.perf_counter() - started) / 60, "notes": args.notes or (earlier or {}).get("notes", ""),
+           "steps": summary["steps"], "uniform_sample": sampled, "curated_sample": curated, "wall_minutes": (time.perf_counter() - started) / 60, "notes": args.notes or (earlier or {}).get("notes", ""),
            "scoring": SCORING, "dev_sha256": digest}
     if args.rescore:
-        row.update(uniform_sample=earlier.get("uniform_sample"), wall_minutes=earlier.get("wall_minutes"),
+        row.update(uniform_sample=earlier.get("uniform_sample"), curated_sample=earlier.get("curated_sample"), wall_minutes=earlier.get("wall_minutes"),
                    before_rescore={k: earlier.get(k) for k in ("dev", "score", "sections", "length_bias", "subsets", "scoring")})
     rows = [row if x["name"] == args.name else x for x in rows] if args.rescore else [x for x in rows if x["name"] != args.name] + [row]
     RESULTS.mkdir(parents=True, exist_ok=True)

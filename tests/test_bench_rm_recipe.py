@@ -82,6 +82,37 @@ def test_the_uncurated_control_leaves_out_dev_and_benchmark_prompts(tmp_path):
     assert len({drawn(s) for s in range(5)}) > 1
 
 
+def test_curated_sample_runs_the_variant_and_keeps_the_development_split_out(tmp_path):
+    """A curation variant's output, run through the existing development split: its prompts
+    and its answers (a neighbour pair may take one as rejected) stay out of the draw."""
+    import json
+
+    import yaml
+
+    from rm_recipe import curated_sample
+
+    from rewardkit.data.io import load_pairs
+
+    rows = [{"id": "a", "prompt": "what is two plus two", "chosen": "four", "rejected": "five"},
+            {"id": "b", "prompt": "write a haiku about rain", "chosen": "rain haiku", "rejected": "no"},
+            {"id": "c", "prompt": "how do magnets work", "chosen": "fields", "rejected": "rain haiku"},  # a dev answer
+            {"id": "d", "prompt": "explain why the sky is blue", "chosen": "scattering", "rejected": "paint"},
+            {"id": "e", "prompt": "explain why the sky is blue", "chosen": "scattering", "rejected": "paint"}]  # a duplicate
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text(json.dumps(rows[1]) + "\n")
+    config = tmp_path / "variant.yaml"
+    config.write_text(yaml.safe_dump({"sources": [{"path": str(raw)}], "steps": [{"dedup": {"threshold": 0.8}}]}))
+    path, info = curated_sample(str(config), 10, [str(dev)], tmp_path / "out")
+    assert sorted(p.id for p in load_pairs([path])) == ["a", "d"]  # b: a dev prompt; c: a dev answer; e: deduplicated
+    assert {k: info[k] for k in ("curated", "pool", "pairs", "left_out_dev", "seed")} == \
+        {"curated": 4, "pool": 2, "pairs": 2, "left_out_dev": 2, "seed": 0}
+    assert (tmp_path / "out" / "curated" / "report.json").is_file()  # the variant's own curation report is kept
+    path, info = curated_sample(str(config), 1, [str(dev)], tmp_path / "out")
+    assert info["pairs"] == 1 and len(load_pairs([path])) == 1
+
+
 def test_a_bad_curation_config_for_the_control_is_named(tmp_path):
     from rm_recipe import uniform_sample
 

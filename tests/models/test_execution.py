@@ -62,6 +62,11 @@ def test_run_checks_verdicts():
     assert run_checks("def f(x):\n    return x == 1", [Check("f(1)", "True"), Check("f(1)", "1")]) == [True, False]  # bool is not int
     assert run_checks("def f(x)\n    return x", [Check("f(1)", "1")]) == [False]  # does not compile
     assert run_checks("raise SystemExit(3)", [Check("f(1)", "1"), Check("f(2)", "2")]) == [False, False]
+    # demo code around the function neither stops it nor blocks: a main block, input(), a failing
+    # assert of the response's own, a bare call
+    demo = ("import math\ndef f(x):\n    return math.floor(x)\nn = int(input())\nassert f(2.5) == 3\nprint(f(n))\n"
+            "if __name__ == '__main__':\n    raise SystemExit(1)")
+    assert run_checks(demo, [Check("f(2.5)", "2")]) == [True]
     assert run_checks("import os\ndef f():\n    return os.getcwd().split('/')[-1].startswith('rewardkit-exec-')",
                       [Check("f()", "True")]) == [True]  # an empty temporary folder of its own
     big = "def f():\n    return len(bytearray(2 << 30))"  # 2 GiB against the child's 1 GiB address space
