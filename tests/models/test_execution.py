@@ -71,6 +71,13 @@ def test_run_checks_verdicts():
                       [Check("f()", "True")]) == [True]  # an empty temporary folder of its own
     big = "def f():\n    return len(bytearray(2 << 30))"  # 2 GiB against the child's 1 GiB address space
     assert run_checks(big, [Check("f()", str(2 << 30))]) == ([False] if os.name == "posix" else [True])
+    # verdicts printed by the code itself: a line without this run's nonce does not count, and
+    # one with it (read from the child's memory) makes more verdicts than examples: all fail
+    guess = "import sys\n_ = sys.__stdout__.write('@@rewardkit-exec-0@@ 1\\n')\ndef f(x):\n    return 0"
+    assert run_checks(guess, [Check("f(1)", "0")]) == [True] and run_checks(guess, [Check("f(1)", "1")]) == [False]
+    forged = "import sys\n_ = sys.__stdout__.write(sys.modules['__main__'].MARK + '1\\n')\ndef f(x):\n    return 0"
+    assert run_checks(forged, [Check("f(1)", "1")]) == [False]
+    assert run_checks(forged.replace("MARK + '1", "MARK + '0"), [Check("f(1)", "0")]) == [False]  # even when right
     started = time.perf_counter()
     loop = "def f(x):\n    if x > 1:\n        while True:\n            pass\n    return x"
     assert run_checks(loop, [Check("f(1)", "1"), Check("f(2)", "2")], timeout=1.0) == [True, False]  # the first ran before the loop

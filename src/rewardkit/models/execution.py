@@ -20,7 +20,10 @@ A learned reward model reads code; it does not run it. Two answers that differ b
 in an empty temporary folder, with no environment variables, a wall-clock timeout, and (on
 POSIX) limits on CPU time, memory, file size and child processes. That stops accidents (endless
 loops, runaway allocations), not an adversary: score untrusted policies' outputs inside a
-container or VM.
+container or VM. The same holds for the verdicts: they come back on lines marked with a nonce
+made for the run, and more verdicts than examples fail them all, so code that prints verdicts of
+its own has to read the nonce out of the child first; a policy trained against this reward can
+still learn to, and to special-case the prompt's examples (every test-based reward's weakness).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ PREFIX = "exec:"
 LANGUAGES = ("python",)
 TIMEOUT = 5.0  # seconds of wall clock per response, all its examples together
 MEMORY = 1 << 30  # bytes of address space for the child
-MARK = "@@rewardkit-exec@@ "  # prefixes the child's result lines, so the code's own prints do not count
+MARK = "@@rewardkit-exec-{}@@ "  # prefixes the child's result lines, with a fresh nonce per run
 
 
 @dataclass(frozen=True)
@@ -160,8 +163,8 @@ def response_code(prompt: str, response: str, function: str) -> str | None:
 # timeout keeps the examples already run. Prints from the code go to a buffer.
 _CHILD = r"""
 import ast, io, json, math, sys
-MARK = %r
 job = json.loads(sys.stdin.read())
+MARK = job.pop("mark")
 try:  # the limits, set by the child on itself before any of the code runs (POSIX)
     import resource
     for name, value in job["limits"].items():
@@ -214,7 +217,7 @@ for call, expected in job["checks"]:
     except BaseException:
         ok = False
     report(ok)
-""" % MARK
+"""
 
 
 def _limits(seconds: float) -> dict[str, int]:
@@ -224,8 +227,15 @@ def _limits(seconds: float) -> dict[str, int]:
 
 def run_checks(code: str, checks: Sequence[Check], timeout: float = TIMEOUT) -> list[bool]:
     """Whether `code` returns each check's expected value, one fresh child interpreter for all of
-    them; examples the timeout cut off count as failed."""
-    job = json.dumps({"code": code, "checks": [(c.call, c.expected) for c in checks], "limits": _limits(timeout)})
+    them; examples the timeout cut off count as failed.
+
+    The child marks its verdict lines with a nonce made for this run, and more verdicts than
+    examples fail them all: code that prints verdicts of its own (a policy that found the
+    protocol) has to find the nonce in the child's memory first. A speed bump, not a sandbox."""
+    import secrets
+
+    mark = MARK.format(secrets.token_hex(8))
+    job = json.dumps({"code": code, "checks": [(c.call, c.expected) for c in checks], "limits": _limits(timeout), "mark": mark})
     with tempfile.TemporaryDirectory(prefix="rewardkit-exec-") as cwd:
         posix = os.name == "posix"
         proc = subprocess.Popen([sys.executable, "-I", "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -235,8 +245,10 @@ def run_checks(code: str, checks: Sequence[Check], timeout: float = TIMEOUT) -> 
         except subprocess.TimeoutExpired:
             _kill(proc)
             stdout, _ = proc.communicate()
-    results = [line[len(MARK):] == "1" for line in stdout.splitlines() if line.startswith(MARK)]
-    return (results + [False] * len(checks))[:len(checks)]
+    results = [line[len(mark):] == "1" for line in stdout.split("\n") if line.startswith(mark)]
+    if len(results) > len(checks):
+        return [False] * len(checks)
+    return results + [False] * (len(checks) - len(results))
 
 
 def _kill(proc: subprocess.Popen) -> None:
