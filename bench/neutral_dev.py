@@ -9,7 +9,7 @@ them out of training, and `bench/rm_recipe.py --uniform-from` leaves them out of
 draw), and nothing about these pairs was chosen by the curation. Flawed rows are skipped and
 counted, as the curation reads them.
 
-    python bench/neutral_dev.py --model NAME=FOLDER ... [--curate configs/rm-quality-curate.yaml]
+    python bench/neutral_dev.py --model NAME=FOLDER ... [--curate configs/rm-quality-curate.yaml] [--add]
 
 Writes bench/results/neutral_dev.json: per model, all / balanced (the mean over chosen-longer and
 chosen-shorter pairs) / labelled (no synthetic pairs) / per-source accuracy on the neutral set,
@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import write_result  # noqa: E402
+from common import RESULTS, write_result  # noqa: E402
 from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.curate.mixture import read_mixture  # noqa: E402
@@ -51,12 +52,20 @@ def neutral_pairs(curate_config: str, dev_files: list[str]) -> tuple[list, dict]
     return pairs, {"pairs": len(pairs), "dev_prompts": len(dev_prompts), "skipped": report.details["read"]["skipped"]}
 
 
-def run(models: list[tuple[str, str]], curate_config: str, dev_files: list[str]) -> None:
+def run(models: list[tuple[str, str]], curate_config: str, dev_files: list[str], add: bool = False) -> None:
+    """Score `models` on the neutral set and the curated split; with `add`, keep the models
+    already in bench/results/neutral_dev.json (refused if they were measured on another set)."""
     neutral, info = neutral_pairs(curate_config, dev_files)
     curated_dev = load_pairs(dev_files)
     counts = {s: sum(p.source == s for p in neutral) for s in sorted({p.source for p in neutral})}
     print(f"neutral development set: {info['pairs']:,} raw pairs over {info['dev_prompts']:,} development prompts {counts}", flush=True)
     rows = {}
+    if add and (RESULTS / "neutral_dev.json").is_file():
+        earlier = json.loads((RESULTS / "neutral_dev.json").read_text())
+        if earlier["neutral_set"] != {**info, "by_source": counts}:
+            raise SystemExit(f"--add: the models in {RESULTS / 'neutral_dev.json'} were measured on another neutral set "
+                             f"({earlier['neutral_set']}); rerun them all without --add")
+        rows = earlier["models"]
     for name, folder in models:
         started = time.perf_counter()
         scorer = load_scorer(folder)
@@ -76,12 +85,13 @@ def main() -> None:
     ap.add_argument("--model", nargs="+", required=True, metavar="NAME=FOLDER", help="reward models to compare")
     ap.add_argument("--curate", default="configs/rm-quality-curate.yaml", help="curation config whose raw sources are read")
     ap.add_argument("--dev", nargs="+", default=["runs/quality/split/dev.jsonl"], help="the curated development split")
+    ap.add_argument("--add", action="store_true", help="keep the models already in the results file (the same neutral set)")
     args = ap.parse_args()
     models = [spec.partition("=")[::2] for spec in args.model]
     if not all(name and folder for name, folder in models):
         raise SystemExit(f"--model: give NAME=FOLDER, got {' '.join(args.model)}")
     try:
-        run(models, args.curate, args.dev)
+        run(models, args.curate, args.dev, add=args.add)
     except RewardkitError as e:  # a bad config, source, development file or model: its message, no traceback
         raise SystemExit(str(e)) from None
 

@@ -48,3 +48,28 @@ def test_bad_arguments_exit_with_a_message(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit, match="missing.yaml: cannot read config"):
         main()
     assert not (tmp_path / "neutral_dev.json").exists()
+
+
+def test_add_keeps_the_models_measured_on_the_same_set(tmp_path, monkeypatch):
+    import common
+    import neutral_dev
+
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(neutral_dev, "RESULTS", tmp_path / "results")
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(row(0, "what is two plus two", "four, as two and two make four", "five")
+                   + row(1, "how do magnets work", "fields", "magnets attract because of their fields"))
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text(row(0, "what is two plus two") + row(1, "how do magnets work"))
+    config = tmp_path / "curate.yaml"
+    config.write_text(yaml.safe_dump({"sources": [{"path": str(raw)}], "steps": [{"dedup": {"threshold": 0.8}}]}))
+    neutral_dev.run([("long", "length")], str(config), [str(dev)])
+    neutral_dev.run([("short", "shortest")], str(config), [str(dev)], add=True)
+    models = json.loads((tmp_path / "results" / "neutral_dev.json").read_text())["models"]
+    assert {k: models[k]["neutral"]["all"] for k in models} == {"long": 0.5, "short": 0.5}  # each right on one pair
+    assert models["long"]["neutral"]["chosen_longer"] == 1.0 and models["short"]["neutral"]["chosen_shorter"] == 1.0
+    neutral_dev.run([("short", "shortest")], str(config), [str(dev)])  # without --add: only the models given
+    assert set(json.loads((tmp_path / "results" / "neutral_dev.json").read_text())["models"]) == {"short"}
+    dev.write_text(row(0, "what is two plus two"))  # another development split: another neutral set
+    with pytest.raises(SystemExit, match="measured on another neutral set"):
+        neutral_dev.run([("long", "length")], str(config), [str(dev)], add=True)
