@@ -23,6 +23,9 @@ def checked(line: str) -> list[tuple[float, float]]:
     ("3 x 4 = 12", [(12.0, 12.0)]),
     ("90 km/h ÷ 3.6 = 25 m/s", [(25.0, 25.0)]),
     ("10 - 3 = -7", [(7.0, -7.0)]),
+    ("-3 × 4 = -12", [(-12.0, -12.0)]),                                   # a minus sign on the first number
+    ("- 3 × 4 = 12", [(12.0, 12.0)]),                                     # a list dash
+    ("5 + -2 = 3", []),                                                   # two operators in a row: not checked
     ("A side of 3² + 4² = 25", [(25.0, 25.0)]),
     ("x/2 + 6 = 25", []),                                                 # symbolic
     ("25% of 80 = 20", []),                                               # percentages are not checked

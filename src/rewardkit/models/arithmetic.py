@@ -50,19 +50,22 @@ def _expression(left: str) -> str | None:
     """The arithmetic that ends `left` as Python source (``4 × $30`` -> ``4*30``), or None when
     it has no operator or holds something not checked (a percentage). Tokens are read from the end
     back while numbers and operators alternate, so a list number or heading before it is left out."""
-    tokens = [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(left)]
+    matches = list(_TOKEN.finditer(left))
+    tokens = [(m.lastgroup or "", m.group()) for m in matches]
     # an operator between two words is part of a word ("two-coat")
     tokens = [("word", t) if k == "op" and 0 < i < len(tokens) - 1 and tokens[i - 1][0] == tokens[i + 1][0] == "word" else (k, t)
               for i, (k, t) in enumerate(tokens)]
     out: list[tuple[str, str]] = []  # from "=" back
+    taken: list[int] = []  # the tokens' indices, as out
     depth = 0
     units = 0  # words read past since the last number or operator
-    for kind, text in reversed(tokens):
+    for i in range(len(tokens) - 1, -1, -1):
+        kind, text = tokens[i]
         number_next = not out or out[-1][0] in ("op", "x") or out[-1] == ("paren", ")")
         if kind == "cur":
             continue
         if kind == "word":
-            # units and currency follow a number ("72 m² ÷ 6", "12 L"): up to two words, no
+            # units follow a number ("72 m² ÷ 6", "12 L"): up to two words, no
             # punctuation; a word as an operand ("x/2 + 6") makes the expression symbolic
             units += 1
             if units > 2 or text[-1] in ".,;:!?" or text[0] in "_{}\\$" and len(text) > 1:
@@ -90,13 +93,17 @@ def _expression(left: str) -> str | None:
                 return None  # two operators in a row: not plain arithmetic
             continue  # an operator right before "=" belongs to a unit ("6 m²/L")
         out.append((kind, text))
+        taken.append(i)
     if out and out[-1][0] in ("op", "x") and units:
         return None  # "x/2 + 6": the leftmost operand is a word
+    sign = ""
+    if len(out) > 1 and out[-1][1] in "-−" and out[-2][0] == "num" and matches[taken[-1]].end() == matches[taken[-2]].start():
+        sign = "-"  # "-3 × 4": a minus sign on the first number (a list dash has a space after it)
     while out and out[-1][0] in ("op", "x"):
         out.pop()  # a leading operator ("- 3 × 4 = 12" as a list dash) is not part of the sum
     if depth != 0 or not any(k in ("op", "x") for k, _ in out):
         return None
-    source = []
+    source = [sign]
     for kind, text in reversed(out):
         if kind == "num":
             power = "**2" if text.endswith("²") else "**3" if text.endswith("³") else ""
