@@ -125,17 +125,26 @@ def pair_accuracies(rewards: list[float], pairs: list) -> dict[str, float]:
             **{f"source:{k}": sum(v) / len(v) for k, v in sorted(by_source.items())}}
 
 
+def _draw(pool: list, n: int, seed: int, path: Path) -> tuple[str, list]:
+    """`n` pairs of `pool` drawn uniformly with `seed` (all of it when smaller), written to `path`."""
+    import random
+
+    from rewardkit.data.io import write_pairs
+
+    picked = random.Random(seed).sample(pool, min(n, len(pool)))
+    write_pairs(picked, str(path))
+    return str(path), picked
+
+
 def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, seed: int = 0) -> tuple[str, dict]:
     """`n` pairs drawn uniformly from the curation config's raw sources, written to
     ``out/uniform.jsonl``. Left out: flawed rows, prompts of the development split, and prompts
     the config's ``decontaminate`` steps remove (benchmark prompts: the control differs from the
     recipe in curation, not in training on the benchmark it is reported on); nothing else."""
-    import random
-
     from rewardkit.curate.decontaminate import DecontaminateStep
     from rewardkit.curate.pipeline import CurateConfig
     from rewardkit.curate.report import StepReport
-    from rewardkit.data.io import ReadReport, read_pairs, write_pairs
+    from rewardkit.data.io import ReadReport, read_pairs
     from rewardkit.data.split import prompt_group
 
     config = CurateConfig.from_yaml(curate_config)
@@ -150,10 +159,8 @@ def uniform_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
             pool = list(step.apply(pool, counts))
             for reason, k in counts.removed_by_reason().items():
                 removed[reason] = removed.get(reason, 0) + k
-    picked = random.Random(seed).sample(pool, min(n, len(pool)))
-    path = out / "uniform.jsonl"
-    write_pairs(picked, str(path))
-    return str(path), {"seed": seed, "pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped), "decontaminated": removed}
+    path, picked = _draw(pool, n, seed, out / "uniform.jsonl")
+    return path, {"seed": seed, "pool": len(pool), "pairs": len(picked), "skipped": dict(report.skipped), "decontaminated": removed}
 
 
 def curated_sample(curate_config: str, n: int, dev_files: list[str], out: Path, seed: int = 0) -> tuple[str, dict]:
@@ -163,10 +170,7 @@ def curated_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
     output is run through the split that exists: pairs with a development prompt, and pairs
     holding a development answer (a neighbour pair can take one as its rejected answer), are
     left out before the draw."""
-    import random
-
     from rewardkit.curate.pipeline import CurateConfig, run_curation
-    from rewardkit.data.io import write_pairs
     from rewardkit.data.split import prompt_group
 
     curated = out / "curated"
@@ -176,11 +180,9 @@ def curated_sample(curate_config: str, n: int, dev_files: list[str], out: Path, 
     answers = {r for p in dev for r in (p.chosen, p.rejected)}
     pool = load_pairs([str(curated / "curated.jsonl")])
     kept = [p for p in pool if prompt_group(p) not in held and p.chosen not in answers and p.rejected not in answers]
-    picked = random.Random(seed).sample(kept, min(n, len(kept)))
-    path = out / "curated-sample.jsonl"
-    write_pairs(picked, str(path))
-    return str(path), {"curate": curate_config, "seed": seed, "curated": len(pool), "pool": len(kept), "pairs": len(picked),
-                       "left_out_dev": len(pool) - len(kept), "curation_seconds": report.get("seconds")}
+    path, picked = _draw(kept, n, seed, out / "curated-sample.jsonl")
+    return path, {"curate": curate_config, "seed": seed, "curated": len(pool), "pool": len(kept), "pairs": len(picked),
+                  "left_out_dev": len(pool) - len(kept), "curation_seconds": report.get("seconds")}
 
 
 def trained_minutes(spec: str, rows: list[dict]) -> float:

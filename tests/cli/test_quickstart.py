@@ -22,7 +22,9 @@ def test_quickstart_end_to_end_then_reuse(tiny_bert, tmp_path, capsys):
     # the second row: the model with the verifiers, which run the code pair's two answers on the
     # prompt's example and recompute the math pair's sums, and rank the correct one first whatever
     # the 2-step model says; the units pair (correct sums, wrong conversion) stays the model's
-    verified = results["also"][f"ensemble:{out / 'model'},exec:python@8,calc@8"]
+    from rewardkit.quickstart import with_verifiers
+
+    verified = results["also"][with_verifiers(str(out / "model"))]
     by_subset = {s: v["accuracy"] for s, v in verified["subsets"].items()}
     assert by_subset["synth-code"] == by_subset["synth-math"] == 1.0
     model = {s: v["accuracy"] for s, v in results["subsets"].items()}

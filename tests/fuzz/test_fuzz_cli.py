@@ -100,7 +100,8 @@ def test_data_stats(spec, invalid):
 @given(spec=data_files(), second=st.one_of(st.none(), data_files()), batch=ints, invalid=policies,
        model=st.sampled_from(["length", "shortest", "random", "random:x", "relevance:", "relevance:/no/such/encoder",
                               "ensemble:length,relevance: ", "ensemble:length@x,random",
-                              "loglik:", "pmi-mean: ", "pmi:/no/such/lm", "ensemble:length,loglik-mean:/no/such/lm@0.5"]))
+                              "loglik:", "pmi-mean: ", "pmi:/no/such/lm", "ensemble:length,loglik-mean:/no/such/lm@0.5",
+                              "calc", "exec:python", "exec:", "exec:javascript", "ensemble:length,exec:python@8,calc@x"]))
 def test_score(spec, second, batch, invalid, model):
     def build(folder):
         inputs = [_write(folder, "a", spec)] + ([_write(folder, "b", second)] if second else [])
@@ -143,13 +144,17 @@ def test_scorer_cache_and_wrapped_specs(spec, model, kind, command):
     check(f"{command} --cache", build)
 
 
-@given(spec=data_files(), bootstrap=ints, invalid=policies, limit=st.one_of(st.none(), ints))
+ALSO = [None, "calc", "exec:python", "exec:cobol", "shortest", "ensemble:length,exec:python@8,calc@8", "ensemble:length@x,calc",
+        "/no/such/model"]
+
+
+@given(spec=data_files(), bootstrap=ints, invalid=policies, limit=st.one_of(st.none(), ints), also=st.sampled_from(ALSO))
 @settings(max_examples=budget(8))
-def test_eval(spec, bootstrap, invalid, limit):
+def test_eval(spec, bootstrap, invalid, limit, also):
     def build(folder):
         src = _write(folder, "bench", spec)
         out = folder / "eval"
-        extra = ["--limit", limit] if limit is not None else []
+        extra = (["--limit", limit] if limit is not None else []) + (["--also", also] if also else [])
         return (["eval", "--model", "length", "--data", src, "--out", out, "--no-baselines", "--bootstrap", bootstrap,
                  "--invalid", invalid, *extra], [src], out)
     check("eval", build)

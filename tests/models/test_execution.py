@@ -2,7 +2,6 @@
 (right, wrong, crashing, endless, printing), rewards computed by hand, and abstention."""
 
 import os
-import time
 
 import pytest
 
@@ -78,10 +77,8 @@ def test_run_checks_verdicts():
     forged = "import sys\n_ = sys.__stdout__.write(sys.modules['__main__'].MARK + '1\\n')\ndef f(x):\n    return 0"
     assert run_checks(forged, [Check("f(1)", "1")]) == [False]
     assert run_checks(forged.replace("MARK + '1", "MARK + '0"), [Check("f(1)", "0")]) == [False]  # even when right
-    started = time.perf_counter()
     loop = "def f(x):\n    if x > 1:\n        while True:\n            pass\n    return x"
     assert run_checks(loop, [Check("f(1)", "1"), Check("f(2)", "2")], timeout=1.0) == [True, False]  # the first ran before the loop
-    assert time.perf_counter() - started < 30
 
 
 def test_scorer_rewards_by_hand_and_abstains():

@@ -79,7 +79,7 @@ class EvalOptions:
             raise RewardkitError("bootstrap and max_retries must be >= 0, limit >= 1 and timeout > 0")
 
     def manifest(self) -> dict[str, Any]:
-        return {k: list(v) if k == "also" else v for k, v in asdict(self).items() if k != "api_key"}
+        return {k: v for k, v in asdict(self).items() if k != "api_key"}
 
     def loading(self) -> Any:
         from rewardkit.models.loading import LoadOptions
@@ -145,6 +145,8 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
     with output_folder(out, data, writes=REPORT_FILES) if rank == 0 else nullcontext(out):
         cache = open_cache(model, options, out)
         scorer = load_model(model, options, out, cache)
+        # loaded before any scoring, so a bad spec fails before the model's evaluation is spent
+        also = [(spec, load_model(spec, options, out)) for spec in dict.fromkeys(s for s in options.also if s != model)]
         with progress_for(f"evaluating {model}", total=2 * len(pairs)) as advance:
             main = evaluate(scorer, pairs, bootstrap=options.bootstrap, on_progress=advance)
         main.result.update(provenance)
@@ -153,18 +155,18 @@ def run_evaluation(model: str, data: list[str], out: Path, options: EvalOptions 
             main.result["loading"] = loaded  # the precision the scores were computed in
         if cache is not None:
             main.result["cache"] = {"path": str(cache.path), "hits": cache.hits, "misses": cache.misses}
-        also = []
-        for spec in dict.fromkeys(s for s in options.also if s != model):
+        also_results = []
+        for spec, other in also:
             with progress_for(f"evaluating {spec}", total=2 * len(pairs)) as advance:
-                also.append(evaluate(load_model(spec, options, out), pairs, bootstrap=options.bootstrap, on_progress=advance).result)
+                also_results.append(evaluate(other, pairs, bootstrap=options.bootstrap, on_progress=advance).result)
         baselines = [evaluate(load_scorer(b), pairs, bootstrap=options.bootstrap).result
                      for b in BASELINES if options.baselines and b != model and b not in options.also]
-        others = [*also, *baselines]
+        others = [*also_results, *baselines]
         for other in others:
             other.update(provenance)
         if rank != 0:
             return {"paths": {}, "results": [main.result, *others], "read": report}
-        paths = write_report(main.result, main.outcomes, main.rows, out, baselines, also)
+        paths = write_report(main.result, main.outcomes, main.rows, out, baselines, also_results)
         write_manifest(out, build_manifest("eval", {"model": model, "data": list(data), **options.manifest(),
                                                     "loading": loaded or vars(options.loading())}, list(data),
                                            {"read": provenance["read"], "pairs": len(pairs)}))
