@@ -75,9 +75,14 @@ fi
 # --per-source 100000 --neighbors runs/quality/split/dev-neighbors.jsonl --gate runs/quality/gate
 # --member relevance --gated-only` prints this spec). The members' rb-open rewards are kept in
 # $OUT/scores.sqlite, so a rerun with another model scores only that model (the LM's ~20 minutes once)
-# --also: the same reward with the code and arithmetic verifiers (exec:python, calc), reported
+# --also: the same reward with the code and arithmetic verifiers (exec:LANG, calc), reported
 # beside it; 8 from the dev split (bench/results/rm_ablation.md: the reward's pair gaps reach 12.3
-# in weight units, so at 8 a failed example, a gap of 16, decides). They run the answers' code.
+# in weight units, so at 8 a failed example, a gap of 16, decides). They run the answers' code:
+# Python always, JavaScript, C++ and Java where node, g++ and java are on PATH.
 REWARD="ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.0518,gated:$OUT/gate:relevance@5.35"
-"${RK[@]}" eval --model "$REWARD" --also "$REWARD,exec:python@8,calc@8" \
+VERIFIERS="exec:python@8"
+for pair in javascript:node cpp:g++ java:java; do
+  if command -v "${pair#*:}" >/dev/null 2>&1; then VERIFIERS="$VERIFIERS,exec:${pair%%:*}@8"; fi
+done
+"${RK[@]}" eval --model "$REWARD" --also "$REWARD,$VERIFIERS,calc@8" \
   --data "$RB_OPEN" --out "$OUT/$NAME-ensemble-eval" --cache "$OUT/scores.sqlite"

@@ -1,6 +1,7 @@
 """scripts/quality_recipe.sh: the recipe's commands in order, a refused missing config."""
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -52,13 +53,16 @@ def test_the_commands_run_in_order_and_skip_what_exists():
     gate = ("rewardkit train gate --data runs/quality/split/train.jsonl --dev runs/quality/split/dev.jsonl "
             "--positive harmless-base-test --positive synth-safety-refuse --out runs/quality/gate")
     refit = bool(expected) and expected[-1].startswith("rewardkit data split") or not (quality / "gate" / "gate.json").is_file()
+    # the languages whose toolchain is on PATH join exec:python
+    verifiers = "".join(f",exec:{lang}@8" for lang, tool in (("javascript", "node"), ("cpp", "g++"), ("java", "java"))
+                        if shutil.which(tool))
     assert lines[train + 1:] == [
         "rewardkit eval --model runs/quality/rm-quality --data ../shared/data/eval/rb-open.jsonl --out runs/quality/rm-quality-eval",
         *([gate] if refit else []),
         "rewardkit eval --model ensemble:runs/quality/rm-quality,gated:runs/quality/gate:pmi:smollm2@0.0518,"
         "gated:runs/quality/gate:relevance@5.35 "
         "--also ensemble:runs/quality/rm-quality,gated:runs/quality/gate:pmi:smollm2@0.0518,"
-        "gated:runs/quality/gate:relevance@5.35,exec:python@8,calc@8 "
+        f"gated:runs/quality/gate:relevance@5.35,exec:python@8{verifiers},calc@8 "
         "--data ../shared/data/eval/rb-open.jsonl --out runs/quality/rm-quality-ensemble-eval --cache runs/quality/scores.sqlite"]
 
 

@@ -101,7 +101,7 @@ def test_data_stats(spec, invalid):
        model=st.sampled_from(["length", "shortest", "random", "random:x", "relevance:", "relevance:/no/such/encoder",
                               "ensemble:length,relevance: ", "ensemble:length@x,random",
                               "loglik:", "pmi-mean: ", "pmi:/no/such/lm", "ensemble:length,loglik-mean:/no/such/lm@0.5",
-                              "calc", "exec:python", "exec:", "exec:javascript", "ensemble:length,exec:python@8,calc@x"]))
+                              "calc", "exec:python", "exec:", "exec:javascript", "exec:fortran", "ensemble:length,exec:python@8,calc@x"]))
 def test_score(spec, second, batch, invalid, model):
     def build(folder):
         inputs = [_write(folder, "a", spec)] + ([_write(folder, "b", second)] if second else [])

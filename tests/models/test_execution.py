@@ -90,8 +90,8 @@ def test_scorer_rewards_by_hand_and_abstains():
     # WRONG on `two`: [3, 6] != [3, 6, 9]; [] != [5]; [2, 4] right -> 1 of 3 -> 2/3 - 1
     assert rewards == pytest.approx([1.0, -1.0, 2 / 3 - 1, 0.0, 0.0])
     assert scorer.ran == 3  # the last two abstained without running anything
-    with pytest.raises(RewardkitError, match="only python"):
-        load_scorer("exec:javascript")
+    with pytest.raises(RewardkitError, match="the languages that run are"):
+        load_scorer("exec:fortran")
 
 
 def test_ensemble_with_exec_lets_a_failed_example_decide():

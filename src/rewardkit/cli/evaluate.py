@@ -25,7 +25,7 @@ from rewardkit.console import console
 
 
 def eval_command(
-    model: Optional[str] = typer.Option(None, help="A trained folder, hub id, minilm, smollm2, length/shortest/random/relevance, the verifiers exec:python and calc, ensemble:A,B@W, judge:TEMPLATE:MODEL, tree:DIR or linear:DIR."),
+    model: Optional[str] = typer.Option(None, help="A trained folder, hub id, minilm, smollm2, length/shortest/random/relevance, the verifiers exec:LANG (python, javascript, cpp, java) and calc, ensemble:A,B@W, judge:TEMPLATE:MODEL, tree:DIR or linear:DIR."),
     data: Optional[list[str]] = typer.Option(None, help="Benchmark files in any supported format (RewardBench rows, rb-open, synth test)."),
     out: Optional[Path] = typer.Option(None, help="Report folder: results.json, scores.jsonl, leaderboard.md, plots (with --compare: a markdown file)."),
     compare: Optional[list[str]] = typer.Option(None, help="results.json files to put side by side (no evaluation)."),

@@ -25,7 +25,7 @@ from rewardkit.console import progress_for
 
 
 def score(
-    model: str = typer.Option(..., help="A trained folder, minilm, smollm2, a hub id, length/shortest/random/relevance, the verifiers exec:python and calc, or ensemble:A,B@W."),
+    model: str = typer.Option(..., help="A trained folder, minilm, smollm2, a hub id, length/shortest/random/relevance, the verifiers exec:LANG (python, javascript, cpp, java) and calc, or ensemble:A,B@W."),
     data: list[str] = typer.Option(..., help="Data files (any supported format); several allowed, scored in order."),
     out: str = typer.Option(..., help="Output file (.jsonl, .jsonl.gz, .json, .parquet): id, subset, source, chosen_reward, rejected_reward per pair."),
     batch_size: int = typer.Option(32, min=1, help="Sequences per forward pass (batches are length-sorted)."),

@@ -19,7 +19,7 @@ from rewardkit.cli.options import (
 
 
 def serve(
-    model: str = typer.Option(..., help="A trained folder, hub id, length/shortest/random/relevance, the verifiers exec:python and calc, ensemble:A,B@W, linear:DIR (scorers), judge:TEMPLATE:MODEL or tree:DIR (judges)."),
+    model: str = typer.Option(..., help="A trained folder, hub id, length/shortest/random/relevance, the verifiers exec:LANG (python, javascript, cpp, java) and calc, ensemble:A,B@W, linear:DIR (scorers), judge:TEMPLATE:MODEL or tree:DIR (judges)."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (a public one without --api-key-env warns)."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port."),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Variable holding the API key; then every endpoint but /health needs 'Authorization: Bearer KEY'."),

@@ -6,7 +6,7 @@
 | ``random`` or ``random:SEED`` | seeded random rewards |
 | ``relevance`` or ``relevance:ENCODER`` | cosine similarity of the instruction's and the response's sentence embeddings (MiniLM by default; `rewardkit.models.relevance`) |
 | ``loglik:LM``, ``pmi:LM`` (and ``-mean``) | a causal LM's log-probability of the response given the prompt, or its PMI with the prompt (`rewardkit.models.likelihood`) |
-| ``exec:python`` | runs the response's Python on the examples its prompt states: 2 * (fraction passed) - 1, or 0 when there is nothing to run (`rewardkit.models.execution`; runs model-written code) |
+| ``exec:LANG`` | runs the response's code (``python``; ``javascript``, ``cpp``, ``java`` with node, g++, java on PATH) on the examples its prompt states: 2 * (fraction passed) - 1, or 0 when there is nothing to run (`rewardkit.models.execution`; runs model-written code) |
 | ``calc`` | recomputes the response's written-out arithmetic (``a × b = c``): -1 when an equation is wrong, else 0 (`rewardkit.models.arithmetic`) |
 | ``minilm``, ``smollm2`` | the embedded backbones with an untrained scalar head (refused unless ``allow_untrained_head=True``) |
 | a folder or a hub id | a sequence-classifier reward model (e.g. one trained by ``rewardkit train rm``, or Skywork-Reward-Llama-3.1-8B-v0.2) |
