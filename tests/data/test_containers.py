@@ -139,3 +139,12 @@ def test_known_hub_datasets_get_their_split_and_folder(monkeypatch):
     load_pairs("someone/prefs@cleaned")
     assert calls == [("allenai/reward-bench", "filtered", {}), ("allenai/reward-bench", "raw", {}),
                      ("Anthropic/hh-rlhf", "test", {"data_dir": "harmless-base"}), ("someone/prefs", "train", {"name": "cleaned"})]
+
+
+def test_a_later_row_that_is_not_an_object_names_its_line(tmp_path):
+    # the first row fixes the format; a null later in a JSON array was a TypeError (found by the fuzz suite)
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps([{"id": "a", "prompt": "p", "chosen": "x", "rejected": "y", "subset": "s"}, None]))
+    with pytest.raises(DataError, match=r"bench\.json:2: field '<row>': expected a JSON object, got NoneType; --invalid skip"):
+        list(read_pairs([str(path)]))
+    assert [p.id for p in read_pairs([str(path)], invalid="skip")] == ["a"]

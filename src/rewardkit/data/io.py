@@ -150,6 +150,8 @@ def _pair_parser(format: str | None, file_report: FileReport) -> Callable[[Any, 
                 raise _undetectable(row)
             fmt = get_format(name)
             file_report.format = name
+        if not isinstance(row, dict):  # a later row of another shape (a JSON array's null), or any row of a named format
+            raise _undetectable(row)
         return [fmt.parse(row, default_id, source)]
 
     return parse
