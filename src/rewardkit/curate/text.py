@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rewardkit.data.chat import user_turns
 from rewardkit.data.schema import PreferencePair
 
 _WORD = re.compile(r"\w+")
@@ -26,7 +27,7 @@ def ngrams(tokens: list[str], n: int) -> Iterator[tuple[str, ...]]:
 
 def user_texts(pair: PreferencePair) -> tuple[str, ...]:
     """The user turns of the prompt: what a benchmark prompt can leak into."""
-    return tuple(m.content for m in pair.prompt if m.role == "user")
+    return tuple(user_turns(pair.prompt))
 
 
 def prompt_key(pair: PreferencePair) -> str:

@@ -79,6 +79,12 @@ def pad_right(
     return batch
 
 
+def user_turns(prompt: Sequence[Message]) -> list[str]:
+    """The contents of the prompt's user turns, in order (what the prompt asks, without system
+    instructions or earlier assistant answers)."""
+    return [m.content for m in prompt if m.role == "user"]
+
+
 def plain_prompt_text(prompt: Sequence[Message]) -> str:
     return "\n\n".join(f"{_PLAIN_ROLE[m.role]}: {m.content}" for m in prompt)
 

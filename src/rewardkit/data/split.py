@@ -22,11 +22,12 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from rewardkit.data.chat import user_turns
 from rewardkit.data.schema import PreferencePair
 
 
 def prompt_group(pair: PreferencePair) -> str:
-    first = next((m.content for m in pair.prompt if m.role == "user"), "")
+    first = next(iter(user_turns(pair.prompt)), "")
     return " ".join(first.lower().split())
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rewardkit.data.chat import user_turns
 from rewardkit.errors import RewardkitError
 from rewardkit.models.protocols import Conversation, RewardScorer
 from rewardkit.models.wrapped import WrappedScorer
@@ -41,7 +42,7 @@ FORMAT = "rewardkit-gate/1"
 
 def prompt_text(prompt: Sequence[Any]) -> str:
     """The user turns, the last first; the whole prompt when no turn is a user's."""
-    users = [m.content for m in prompt if m.role == "user"]
+    users = user_turns(prompt)
     return "\n".join(reversed(users)) if users else "\n".join(m.content for m in prompt)
 
 

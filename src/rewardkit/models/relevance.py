@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rewardkit.console import rescaled
-from rewardkit.data.chat import Encoded
+from rewardkit.data.chat import Encoded, user_turns
 from rewardkit.errors import RewardkitError
 from rewardkit.models.protocols import Conversation
 
@@ -33,7 +33,7 @@ MAX_LENGTH = 256  # all-MiniLM-L6-v2 was trained on 128-token texts; longer inpu
 
 def instruction(prompt: Sequence[Any]) -> str:
     """The text a response answers: the last user turn (the whole prompt if no turn is a user's)."""
-    users = [m.content for m in prompt if m.role == "user"]
+    users = user_turns(prompt)
     return users[-1] if users else "\n".join(m.content for m in prompt)
 
 

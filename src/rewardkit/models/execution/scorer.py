@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from rewardkit.data.chat import user_turns
 from rewardkit.errors import RewardkitError
 from rewardkit.models.execution import python
 from rewardkit.models.execution.examples import Check, called, prompt_checks, python_literal
@@ -20,7 +21,7 @@ LANGUAGES = ("python", "javascript", "cpp", "java")  # and the aliases js, c++
 def prompt_text(conversation: Conversation) -> str:
     """The user turns of a conversation's prompt, one after another."""
     turns, _ = conversation
-    return "\n".join(m.content for m in turns if m.role == "user")
+    return "\n".join(user_turns(turns))
 
 
 class ExecutionScorer:
