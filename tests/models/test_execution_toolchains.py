@@ -101,6 +101,10 @@ def test_cpp_bodies_maps_crashes_and_builds():
     # a return type the harness cannot print (a tuple): the code builds alone, so abstain
     prompt = "Write a C++ function `tuple<int,int> two()`.\n>>> two()\n{1, 2}"
     assert scores("c++", prompt, "    return {1, 2};\n}") == [0.0]
+    # a whole program with a demo main of its own
+    program = ("```cpp\n#include <map>\nusing namespace std;\nmap<char,int> counts(string s) {\n" + CPP_RIGHT
+               + "int main() {\n    counts(\"x\");\n    return 3;\n}\n```")
+    assert scores("cpp", CPP_PROMPT, program) == [1.0]
     vec = "Write a C++ function `vector<float> halves(vector<int> xs)`.\n>>> halves({1, 3})\n{0.5, 1.5}"
     assert scores("cpp", vec, "    vector<float> out;\n    for (int x : xs) out.push_back(x / 2.0);\n    return out;\n}",
                   "    vector<float> out;\n    for (int x : xs) out.push_back(x / 2);\n    return out;\n}") == [1.0, -1.0]
@@ -116,6 +120,11 @@ def test_java_bodies_optional_and_broken_code():
     last = right.replace("s.length() > best.length()", "s.length() >= best.length()")  # the last of the longest
     broken = "```java\nclass Solution {\n    public Optional<String> longest(List<String> strings) {\n        return 1;\n    }\n}\n```"
     assert scores("java", prompt, right, last, broken) == [1.0, pytest.approx(1 / 3), -1.0]
+    # a whole file: a package line, its own imports and a public Main beside class Solution
+    whole = ("```java\npackage demo;\nimport java.util.*;\n\nclass Solution {\n    public Optional<String> longest(List<String> strings) {\n"
+             + right + "\n\npublic class Main {\n    public static void main(String[] args) {\n"
+             "        System.out.println(new Solution().longest(Arrays.asList(\"a\")));\n    }\n}\n```")
+    assert scores("java", prompt, whole) == [1.0]
     lists = "Write a Java function `public List<Integer> doubled(List<Integer> xs)`.\n>>> doubled(Arrays.asList(1, 2))\n[2, 4]"
     assert scores("java", lists, "        return xs.stream().map(x -> 2 * x).collect(Collectors.toList());\n    }\n}") == [1.0]
 

@@ -282,7 +282,8 @@ class Cpp(Compiled):
                         f"std::cout << mark << \"{i} R \" << o.str() << std::endl; }} "
                         f"catch (...) {{ std::cout << mark << \"{i} E\" << std::endl; }}")
         main = "int main(int argc, char** argv) {\n  const std::string mark = argc > 1 ? argv[1] : \"\";\n" + "\n".join(body) + "\n  return 0;\n}\n"
-        return (f"#include <bits/stdc++.h>\n{includes}\nusing namespace std;\n{code}\n"
+        # an answer's own main (a demo) is renamed out of the way of the harness's
+        return (f"#include <bits/stdc++.h>\n{includes}\nusing namespace std;\n#define main rewardkit_answer_main\n{code}\n#undef main\n"
                 f"{_CPP_JSON if checks else ''}\n{main}")
 
     def build_and_run(self, source: str, cwd: str, mark: str, timeout: float) -> tuple[bool, str]:
@@ -297,7 +298,7 @@ class Cpp(Compiled):
 
 
 _JAVA_MAIN = r"""
-public class Main {
+public class RewardkitMain {
     static String mark;
     static void put(int i, String kind, String value) {
         System.out.println(mark + i + " " + kind + (value == null ? "" : " " + value.replace("\r", " ").replace("\n", " ")));
@@ -313,7 +314,7 @@ public class Main {
     }
     static String json(Object o) {
         if (o == null) return "null";
-        if (o instanceof java.util.Optional) return ((java.util.Optional<?>) o).map(Main::json).orElse("null");
+        if (o instanceof java.util.Optional) return ((java.util.Optional<?>) o).map(RewardkitMain::json).orElse("null");
         if (o instanceof Double || o instanceof Float) {
             double d = ((Number) o).doubleValue();
             return Double.isFinite(d) ? Double.toString(d) : "null";
@@ -369,16 +370,19 @@ class Java(Compiled):
 
     def sources(self, program: Program, checks: Sequence[Check] | None) -> str:
         imports, code = _hoisted(program.code, r"\s*import\s+[\w.*\s]+;\s*$")
-        body = [f"        try {{ Main.result({i}, (Object) ({check.call})); }} catch (Throwable t) {{ Main.put({i}, \"E\", null); }}"
+        code = re.sub(r"^\s*package\s+[\w.]+\s*;\s*$", "", code, flags=re.MULTILINE)  # one file, no package
+        body = [f"        try {{ RewardkitMain.result({i}, (Object) ({check.call})); }} catch (Throwable t) {{ RewardkitMain.put({i}, \"E\", null); }}"
                 for i, check in enumerate(checks or [])]
         checks_class = "class Checks extends Solution {\n    void run() {\n" + "\n".join(body) + "\n    }\n}\n"
         return f"{_JAVA_IMPORTS}{imports}\n{_JAVA_MAIN}\n{code}\n{checks_class}"
 
     def build_and_run(self, source: str, cwd: str, mark: str, timeout: float) -> tuple[bool, str]:
-        with open(os.path.join(cwd, "Main.java"), "w", encoding="utf-8") as f:
+        # the launcher runs the file's first class and, unlike javac, does not ask a public class to
+        # match the file's name: an answer with a `public class Main` of its own still builds
+        with open(os.path.join(cwd, "RewardkitMain.java"), "w", encoding="utf-8") as f:
             f.write(source)
         argv = [self.paths["java"], "-Xmx256m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "Main.java", mark]
+                "RewardkitMain.java", mark]
         seconds = COMPILE_TIMEOUT + timeout
         _, stdout = run(launched(argv, limits(seconds, memory=None, children=True)), cwd, seconds)
         return "B" in marked(stdout, mark), stdout
