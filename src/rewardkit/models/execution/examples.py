@@ -29,6 +29,8 @@ class Check:
 _STATED = re.compile(r"`([^`\n]+\))`\s*(?:should return|must return|returns|should give|gives|->|==|=>)\s*`([^`\n]+)`")
 # a line "f(3) => 6" (also ==>, ->, ➞, ==, "should return", "returns"): docstrings' example notation
 _LINE = re.compile(r"^[ \t]*(?:[-*][ \t]+)?([A-Za-z_]\w*\(.*\))[ \t]*(?:==>|=>|->|➞|==|should return|returns)[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+# a fenced block of a response: its language label and its body
+FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _ASSERT = re.compile(r"^\s*assert\s+(.+?)\s*==\s*(.+?)\s*$", re.MULTILINE)
 
 

@@ -10,10 +10,9 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from rewardkit.models.execution.examples import Check
+from rewardkit.models.execution.examples import FENCE, Check
 from rewardkit.models.execution.process import TIMEOUT, launched, limits, marked, new_mark, run
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _DEF_LINE = re.compile(r"^(def\s+([A-Za-z_]\w*)\s*\(.*?\)\s*(?:->\s*[^:]+)?:)\s*$", re.MULTILINE)
 _SIGNATURE = re.compile(r"`([A-Za-z_]\w*)\s*(\([^`\n]*\))\s*(->\s*[^`\n]+)?`")
 
@@ -50,7 +49,7 @@ def response_code(prompt: str, response: str, function: str) -> str | None:
     A block that defines `function` and does not parse is returned as it is: the response's
     code is broken, and running it fails every example. Other blocks that do not parse (a
     console session, output) are left out."""
-    blocks = [body for lang, body in _FENCE.findall(response) if lang.lower() in ("", "python", "py", "python3")]
+    blocks = [body for lang, body in FENCE.findall(response) if lang.lower() in ("", "python", "py", "python3")]
     broken = [b for b in blocks if not _parses(b)]
     if any(_defines(b, function) for b in broken):
         return next(b for b in broken if _defines(b, function)).rstrip()

@@ -27,11 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rewardkit.errors import RewardkitError
-from rewardkit.models.execution.examples import UNREADABLE, Check, loose_value, same
+from rewardkit.models.execution.examples import FENCE, UNREADABLE, Check, loose_value, same
 from rewardkit.models.execution.process import launched, limits, marked, new_mark, run
 
 COMPILE_TIMEOUT = 60.0  # seconds for g++ or javac on one program (a loaded CPU is slow)
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ class Toolchain:
 
     def program(self, prompt: str, response: str, name: str) -> Program | None:
         """The response's code to run for the function `name`, or None when there is none."""
-        blocks = [b for lang, b in _FENCE.findall(response) if lang.lower() in ("",) + self.fences]
+        blocks = [b for lang, b in FENCE.findall(response) if lang.lower() in ("",) + self.fences]
         code = "\n".join(b.rstrip() for b in blocks) if blocks else response
         if not code.strip():
             return None
