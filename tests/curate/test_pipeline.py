@@ -123,3 +123,28 @@ def test_consistency_trains_an_rm_on_the_other_sources_end_to_end(shared_data, t
     assert f"{d['kept']:,} kept" in (tmp_path / "out" / "report.md").read_text()
     kept = [p for p in load_pairs(str(tmp_path / "out" / "curated.jsonl")) if p.source == "llmbar"]
     assert all(p.scores["rm_margin"] > 0 for p in kept)
+
+
+def test_consistency_cross_fitted_folds_end_to_end(shared_data, tiny_bert, tmp_path):
+    """folds: 2 trains one RM per half of the prompts and drops the lowest fifth of each half."""
+    train = shared_data / "train"
+    cfg = CurateConfig.from_dict({
+        "stats_tokenizer": "words",
+        "sources": [{"path": str(train / "llmbar_other.jsonl.gz"), "name": "llmbar", "cap": 60},
+                    {"path": str(train / "vicuna_bench_reviews.jsonl.gz"), "name": "vicuna", "cap": 20}],
+        "steps": [{"consistency": {"sources": ["llmbar"], "max_length": 128, "folds": 2, "drop_fraction": 0.2,
+                                   "train": {"model": tiny_bert, "max_steps": 2, "batch_size": 8, "max_length": 128,
+                                             "save_steps": 10}}}],
+    })
+    report = run_curation(cfg, tmp_path / "out")
+    d = report["steps"][1]["details"]
+    folds = d["folds"]
+    assert [f["trained"]["steps"] for f in folds] == [2, 2]
+    # each RM trains on everything its fold does not hold: the other fold and the 20 vicuna pairs
+    assert [f["trained"]["pairs"] for f in folds] == [80 - folds[0]["scored"], 80 - folds[1]["scored"]]
+    assert sum(f["scored"] for f in folds) == d["scored"] == 60
+    assert d["kept"] == 60 - sum(round(0.2 * f["scored"]) for f in folds)  # float rewards: no ties at the cut
+    kept = [p for p in load_pairs(str(tmp_path / "out" / "curated.jsonl")) if p.source == "llmbar"]
+    assert len(kept) == d["kept"] and all(p.scores["rm_margin"] > folds[0]["cut"] or p.scores["rm_margin"] > folds[1]["cut"] for p in kept)
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "2 folds by prompt" in text and "the lowest 20% per model dropped" in text

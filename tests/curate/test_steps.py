@@ -122,6 +122,70 @@ def test_consistency_keeps_pairs_the_scorer_agrees_with():
         ConsistencyStep()
 
 
+def test_consistency_drops_a_fraction_and_leaves_built_pairs_alone():
+    # chosen minus rejected length: 6, -5, 2, -1, and 9 for the neighbour-built pair
+    pairs = [
+        pair(1, "q1", chosen="x" * 9, rejected="yyy"),
+        pair(2, "q2", chosen="x", rejected="y" * 6),
+        pair(3, "q3", chosen="xxxx", rejected="yy"),
+        pair(4, "q4", chosen="xx", rejected="yyy"),
+        pair(5, "q5", chosen="x", rejected="y" * 10, meta={"neighbor_of": "1"}),  # built: kept
+        pair(6, "q6", chosen="x", rejected="y" * 10, source="other"),  # out of scope: kept
+    ]
+    step = ConsistencyStep(scorer=LengthScorer(), sources=["s"], drop_fraction=0.5, chunk=3)
+    out, report = run(step, pairs)
+    assert [p.id for p in out] == ["1", "3", "5", "6"]  # the stream's order; the two lowest of four gone
+    assert report.removed_by_reason() == {"rm-disagrees": 2}
+    assert [p.scores.get("rm_margin") for p in out] == [6.0, 2.0, None, None]
+    assert report.details["scored"] == 4 and report.details["kept"] == 2
+    out, _ = run(ConsistencyStep(scorer=LengthScorer(), sources=["s"], margin=-2.0), pairs)
+    assert [p.id for p in out] == ["1", "3", "4", "5", "6"]  # streaming: the built pair is not judged either
+    with pytest.raises(ValueError, match="not both"):
+        ConsistencyStep(scorer=LengthScorer(), margin=0.5, drop_fraction=0.1)
+    with pytest.raises(ValueError, match="need train"):
+        ConsistencyStep(model="length", folds=2)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ConsistencyStep(model="length", drop_fraction=1.0)
+
+
+def test_consistency_folds_score_each_pair_with_a_model_that_never_saw_its_prompt(monkeypatch, tmp_path):
+    # two pairs per prompt (the second a repeat, as a mixture weight makes), eight prompts, one out of scope
+    pairs = [pair(f"{i}-{k}", f"prompt {i}", chosen="x" * (i + 2), rejected="y" * (6 - i % 4))
+             for i in range(8) for k in range(2)]
+    pairs.append(pair("o", "other prompt", source="other"))
+    trained_on: list[list] = []
+
+    def fake_train(self, training, info, fold):
+        trained_on.append([p.id for p in training])
+        info["trained"] = {"pairs": len(training)}
+        return LengthScorer()
+
+    monkeypatch.setattr(ConsistencyStep, "_train", fake_train)
+    step = ConsistencyStep(train={"seed": 3}, sources=["s"], folds=2, drop_fraction=0.25, chunk=3)
+    step.workdir = str(tmp_path)
+    out, report = run(step, pairs)
+    folds = report.details["folds"]
+    assert len(trained_on) == 2 and [f["scored"] for f in folds] == [16 - len(trained_on[0]) + 1, 16 - len(trained_on[1]) + 1]
+    for f, ids in enumerate(trained_on):
+        assert "o" in ids  # out of scope: training material for every fold
+        trained_prompts = {i.split("-")[0] for i in ids if i != "o"}
+        scored_prompts = {p for p in map(str, range(8))} - trained_prompts
+        assert len(scored_prompts) * 2 == folds[f]["scored"]  # a prompt's pairs are all on one side
+    assert sum(f["scored"] for f in folds) == 16
+    # per fold, the lowest quarter of its differences goes (ties at the cut too): by hand from
+    # diff(i) = (i + 2) - (6 - i % 4) = -4, -2, 0, 2, 2, 4, 6, 8, each prompt's two pairs together
+    diff = {i: (i + 2) - (6 - i % 4) for i in range(8)}
+    expected = set()
+    for ids in trained_on:
+        mine = sorted(set(range(8)) - {int(i.split("-")[0]) for i in ids if i != "o"}, key=diff.get)
+        values = sorted(diff[i] for i in mine for _ in range(2))
+        cut = values[round(0.25 * len(values)) - 1]
+        expected |= {f"{i}-{k}" for i in mine if diff[i] <= cut for k in range(2)}
+    removed = {p.id for p in pairs} - {p.id for p in out}
+    assert removed == expected and len(removed) >= 4
+    assert [p.id for p in out] == [p.id for p in pairs if p.id not in removed]
+
+
 def test_balance_by_hand():
     pairs = [pair(i, "q", chosen="x" * 10, rejected="y") for i in range(6)]  # chosen longer
     pairs += [pair(10 + i, "q", chosen="x", rejected="y" * 10) for i in range(2)]  # chosen shorter

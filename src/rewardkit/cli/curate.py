@@ -154,7 +154,9 @@ def consistency(
     data: list[str] = typer.Option(..., "--data", help=DATA_HELP),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     model: str = typer.Option(..., "--model", help="Reward model: a folder (e.g. from rewardkit train rm), hub id or registry name."),
-    margin: float = typer.Option(0.0, "--margin", help="Keep pairs with RM(chosen) - RM(rejected) > margin."),
+    margin: Optional[float] = typer.Option(None, "--margin", help="Keep pairs with RM(chosen) - RM(rejected) > margin (default 0)."),
+    drop_fraction: Optional[float] = typer.Option(None, "--drop-fraction", min=0.0, max=1.0,
+                                                  help="Instead of a margin: drop this fraction of the scored pairs, those with the lowest difference."),
     source: list[str] = typer.Option([], "--source", help="Only filter these sources (others pass); repeatable."),
     batch_size: int = typer.Option(32, "--batch-size", min=1),
     max_length: int = typer.Option(512, "--max-length", min=8),
@@ -162,8 +164,8 @@ def consistency(
     stats_tokenizer: str = typer.Option("minilm", "--stats-tokenizer", help=STATS_HELP),
     invalid: str = typer.Option("error", "--invalid", help=INVALID_HELP),
 ) -> None:
-    """Keep pairs a reward model agrees with (to train that model on the other sources, use a config)."""
-    _single(data, out, "consistency", {"model": model, "margin": margin, "sources": source or None, "batch_size": batch_size,
+    """Keep pairs a reward model agrees with (to train that model on the other sources, or per fold, use a config)."""
+    _single(data, out, "consistency", {"model": model, "margin": margin, "drop_fraction": drop_fraction, "sources": source or None, "batch_size": batch_size,
                                        "max_length": max_length, "bf16": bf16}, stats_tokenizer=stats_tokenizer, invalid=invalid)
 
 

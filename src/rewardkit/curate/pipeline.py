@@ -281,8 +281,14 @@ def write_report(report: dict[str, Any], out: Path) -> None:
                 [[r["source"], f"{r['chosen_longer']:,}", f"{r['chosen_shorter']:,}", f"{r['equal']:,}",
                   f"{r['removed']:,}" + (f" ({r['removed_side']})" if r["removed_side"] else "")] for r in d["table"]])]
         elif s["step"] == "consistency":
-            parts += [f"\n## RM consistency\n\nModel `{d.get('model')}`: {d['scored']:,} pairs scored, {d['kept']:,} kept "
-                      f"(margin > {d['margin']}).\n"]
+            rule = f"the lowest {d['drop_fraction']:.0%} per model dropped" if "drop_fraction" in d else f"margin > {d['margin']}"
+            if "folds" in d:
+                parts += [f"\n## RM consistency\n\n{len(d['folds'])} folds by prompt, each scored by an RM trained on the rest: "
+                          f"{d['scored']:,} pairs scored, {d['kept']:,} kept ({rule}).\n", markdown_table(
+                              ["Fold", "Trained on", "Scored", "Kept above"],
+                              [[str(i), f"{f['trained']['pairs']:,}", f"{f['scored']:,}", f"{f['cut']:.4g}"] for i, f in enumerate(d["folds"])])]
+            else:
+                parts += [f"\n## RM consistency\n\nModel `{d.get('model')}`: {d['scored']:,} pairs scored, {d['kept']:,} kept ({rule}).\n"]
     write_text_atomic(out / "report.md", "\n".join(p.rstrip("\n") + "\n" for p in parts))
 
 
