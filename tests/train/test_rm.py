@@ -195,6 +195,25 @@ def test_length_buckets_give_the_same_training(tiny_bert, synth_dir, tmp_path):
     assert diff < 0.01 * moved, (diff, moved)
 
 
+def test_excluded_sources_are_left_out_of_training_and_counted(tiny_bert, synth_dir, tmp_path):
+    pairs = load_pairs([str(synth_dir / "train.jsonl")])[:40]
+    for i, p in enumerate(pairs):
+        p.source = "kept" if i < 24 else "left-out"
+    from rewardkit.data.io import write_pairs
+
+    write_pairs(pairs, str(tmp_path / "mixed.jsonl"))
+    cfg = config(tiny_bert, synth_dir, tmp_path / "rm", data=[str(tmp_path / "mixed.jsonl")], max_steps=-1, epochs=1.0,
+                 save_steps=100, exclude_sources=["left-out"])
+    result = train_reward_model(cfg, progress=False)
+    assert result["steps"] == 3  # 24 pairs in batches of 8, not 40
+    manifest = json.loads((tmp_path / "rm" / "manifest.json").read_text())
+    assert manifest["counts"]["train"]["excluded_sources"] == {"left-out": 16}
+    assert manifest["config"]["exclude_sources"] == ["left-out"]
+    with pytest.raises(RewardkitError, match=r"exclude_sources names 'left_out', which no training pair .* carries; its sources: kept, left-out"):
+        train_reward_model(config(tiny_bert, synth_dir, tmp_path / "rm2", data=[str(tmp_path / "mixed.jsonl")],
+                                  exclude_sources=["left_out"]), progress=False)
+
+
 def test_config_rejects_conflicts(tmp_path):
     with pytest.raises(RewardkitError, match="unknown loss 'dpo'"):
         RMTrainConfig(data=["x"], loss="dpo")

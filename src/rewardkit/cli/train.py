@@ -34,6 +34,8 @@ def train_rm(
     max_steps: Optional[int] = typer.Option(None, min=1, help="Optimiser steps (overrides --epochs)."),
     epochs: Optional[float] = typer.Option(None, min=0.0, help="Passes over the data." + _d("epochs")),
     eval_data: Optional[list[str]] = typer.Option(None, help="Held-out files for accuracy and margin."),
+    exclude_source: Optional[list[str]] = typer.Option(None, "--exclude-source", help="Leave the training pairs of this source out "
+                                                        "(repeatable; counted in the manifest; eval data is not filtered)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with any RMTrainConfig fields; flags win."),
     bf16: Optional[bool] = typer.Option(None, "--bf16/--no-bf16", help="bf16 autocast (default: when supported)."),
     batch_size: Optional[int] = typer.Option(None, min=1, help="Pairs per device per step." + _d("batch_size")),
@@ -82,7 +84,7 @@ def train_rm(
     loss_params = {k: v for k, v in (("temperature", temperature), ("gamma", gamma), ("hinge_margin", hinge_margin), ("tempered_t", tempered_t)) if v is not None}
     overrides = {
         "model": model, "data": data, "out": out, "loss": loss, "max_steps": max_steps, "epochs": epochs,
-        "eval_data": eval_data, "bf16": bf16, "batch_size": batch_size, "length_buckets": length_buckets, "grad_accum": grad_accum, "learning_rate": lr,
+        "eval_data": eval_data, "exclude_sources": exclude_source or None, "bf16": bf16, "batch_size": batch_size, "length_buckets": length_buckets, "grad_accum": grad_accum, "learning_rate": lr,
         "max_length": max_length, "template": template, "seed": seed, "save_steps": save_steps, "eval_steps": eval_steps,
         "logging_steps": logging_steps, "use_margin": use_margin, "center_rewards_coefficient": center_rewards, "length_penalty": length_penalty,
         "length_head": length_head,

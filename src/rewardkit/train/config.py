@@ -147,6 +147,9 @@ class RMTrainConfig(TrainConfig):
         model: backbone: ``minilm``, ``smollm2``, a local folder or a Hugging Face Hub id; any
             ``AutoModelForSequenceClassification``-compatible model (a scalar head is added).
         data: training files (any format `rewardkit.data.io` reads).
+        exclude_sources: leave the training pairs whose ``source`` is one of these out (e.g. a
+            source a curation keeps for other uses); the evaluation data is not filtered. Each
+            name must match some training pair; what was left out is counted in the manifest.
         out: output folder (required); the final model lands here, checkpoints under
             ``out/checkpoints`` (removed when the run finishes unless ``keep_checkpoints``).
         eval_data: held-out files; accuracy and mean margin on them are logged.
@@ -218,6 +221,7 @@ class RMTrainConfig(TrainConfig):
     disable_dropout: bool = True
     average_checkpoints: int | None = None
     normalize: bool = False
+    exclude_sources: list[str] | None = None
 
     COMMAND: ClassVar[str] = "train rm"
     MERGED: ClassVar[frozenset[str]] = frozenset({"loss_params"})

@@ -223,6 +223,24 @@ def _disable_dropout(model: torch.nn.Module) -> None:
             module.p = 0.0
 
 
+def exclude_sources(pairs: list, sources: list[str] | None, paths: list[str]) -> tuple[list, dict[str, int]]:
+    """The pairs whose source is not in `sources`, and how many of each excluded source went.
+    A name no pair carries is an error (a misspelt source would otherwise train on everything)."""
+    if not sources:
+        return pairs, {}
+    from collections import Counter
+
+    from rewardkit.errors import DataError
+
+    present = Counter(p.source for p in pairs)
+    missing = [s for s in sources if s not in present]
+    if missing:
+        raise DataError(f"exclude_sources names {', '.join(map(repr, missing))}, which no training pair in "
+                        f"{', '.join(paths)} carries; its sources: {', '.join(sorted(present))}")
+    drop = set(sources)
+    return [p for p in pairs if p.source not in drop], {s: present[s] for s in sources}
+
+
 def _read(paths: list[str], invalid: str) -> tuple[list, ReadReport]:
     report = ReadReport()
     return load_pairs(paths, invalid=invalid, report=report), report
@@ -283,6 +301,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         return {**plan.finished.get("result", {}), "already_finished": True}
     torch.manual_seed(config.seed)
     train_pairs, train_report = _read(config.data, config.invalid)
+    train_pairs, excluded = exclude_sources(train_pairs, config.exclude_sources, config.data)
     if not train_pairs:
         raise DataError(f"no training pairs in {', '.join(config.data)} ({train_report.summary()})")
     eval_pairs, eval_report = _read(config.eval_data, config.invalid) if config.eval_data else ([], ReadReport())
@@ -374,7 +393,7 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
         unwrapped.save_pretrained(out, safe_serialization=True)
         tokenizer.save_pretrained(out)
         counts = {
-            "train": train_report.to_dict(),
+            "train": {**train_report.to_dict(), **({"excluded_sources": excluded} if excluded else {})},
             "eval": eval_report.to_dict() if config.eval_data else None,
             "truncation": {"train": train_enc.truncation.to_dict(), "eval": eval_enc.truncation.to_dict() if eval_enc else None},
         }
