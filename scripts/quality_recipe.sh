@@ -13,8 +13,7 @@
 #                           dedup, balance, neighbour-instruction pairs)
 #   3. development split   (5% of each source's prompts; a prompt on one side in every source;
 #                           the 5% is also the curation config's neighbors split_dev)
-#   4. training            (TRAIN_CONFIG into runs/quality/NAME, which leaves hh-rlhf's pairs out;
-#                           `train rm` reuses a finished run
+#   4. training            (TRAIN_CONFIG into runs/quality/NAME; `train rm` reuses a finished run
 #                           with the same settings and resumes an interrupted one)
 #   5. evaluation on rb-open, with the baselines, into runs/quality/NAME-eval
 #   6. the prompt gate     (rewardkit train gate on the training split's prompts: hh-rlhf
