@@ -2,7 +2,9 @@
 
 `check_fields(config)` compares every field with its annotation and raises `ConfigFieldError`
 naming the field, the expected type and the value, so ``learning_rate: "fast"`` in a YAML file
-is refused before any work, with the file (added by the loader) and the field.
+is refused before any work, with the file (added by the loader) and the field. `check_values(cls,
+values)` does the same for settings before they build a dataclass whose ``__post_init__`` would
+compare or count with them.
 """
 
 from __future__ import annotations
@@ -72,3 +74,12 @@ def check_fields(config: Any) -> None:
             continue
         if not _matches(value, hint):
             raise ConfigFieldError(f.name, f"expected {_describe(hint)}, got {value!r}")
+
+
+def check_values(cls: type, values: dict[str, Any]) -> None:
+    """Raise `ConfigFieldError` for the first of `values` that does not fit `cls`'s annotation of it
+    (names `cls` does not have are left to its constructor)."""
+    hints = typing.get_type_hints(cls)
+    for name, value in values.items():
+        if name in hints and not _matches(value, hints[name]):
+            raise ConfigFieldError(name, f"expected {_describe(hints[name])}, got {value!r}")

@@ -5,6 +5,7 @@ import yaml
 
 from rewardkit.cli.main import main
 from rewardkit.curate import CurateConfig, run_curation
+from rewardkit.curate.consistency import ConsistencyStep
 from rewardkit.data.io import load_pairs, write_pairs
 from rewardkit.errors import RewardkitError
 
@@ -74,6 +75,11 @@ def test_pipeline_keeps_source_tags_and_counts_chain(small_sources, tmp_path):
     ({"steps": [{"select": {"score": "x"}}]}, "exactly one of top_k and top_fraction"),
     ({"sources": []}, "at least one source"),
     ({"colour": 1}, "unknown settings ['colour']"),
+    ({"steps": [{"dedup": {"shingle": "3"}}]}, "steps[0]: dedup: field 'shingle': expected an integer, got '3'"),
+    ({"steps": [{"consistency": {"model": "length", "folds": 1.5}}]}, "field 'folds': expected an integer, got 1.5"),
+    ({"steps": [{"consistency": {"model": "length", "drop_fraction": "10%"}}]}, "field 'drop_fraction': expected a number or null"),
+    ({"steps": [{"consistency": {"train": {"seed": "abc"}, "folds": 2}}]}, "train.seed must be a whole number, 0 or more, got 'abc'"),
+    ({"steps": [{"consistency": {"train": {}, "folds": 2, "margin": 0.5, "drop_fraction": 0.1}}]}, "give margin or drop_fraction, not both"),
 ])
 def test_config_errors_name_the_problem(small_sources, tmp_path, bad, message):
     path = tmp_path / "c.yaml"
@@ -102,18 +108,22 @@ def test_cli_config_form_subcommands_and_exit_codes(small_sources, tmp_path, cap
     assert "unknown step 'nope'" in capsys.readouterr().err
 
 
-def test_consistency_trains_an_rm_on_the_other_sources_end_to_end(shared_data, tiny_bert, tmp_path):
-    """The issue's check: RM consistency with a reward model trained by `train rm`, on a pool source."""
+def _consistency_on_llmbar(shared_data, tiny_bert, out, vicuna: int, steps: int, **settings):
+    """Curate 60 LLMBar pairs (filtered) and `vicuna` Vicuna-bench pairs (passed) with a tiny BERT trained `steps` steps."""
     train = shared_data / "train"
+    rm = {"model": tiny_bert, "max_steps": steps, "batch_size": 8, "max_length": 128, "save_steps": 10, **settings.pop("train", {})}
     cfg = CurateConfig.from_dict({
         "stats_tokenizer": "words",
         "sources": [{"path": str(train / "llmbar_other.jsonl.gz"), "name": "llmbar", "cap": 60},
-                    {"path": str(train / "vicuna_bench_reviews.jsonl.gz"), "name": "vicuna", "cap": 40}],
-        "steps": [{"consistency": {"sources": ["llmbar"], "max_length": 128,
-                                   "train": {"model": tiny_bert, "max_steps": 3, "batch_size": 8, "max_length": 128,
-                                             "max_pairs": 32, "save_steps": 10}}}],
+                    {"path": str(train / "vicuna_bench_reviews.jsonl.gz"), "name": "vicuna", "cap": vicuna}],
+        "steps": [{"consistency": {"sources": ["llmbar"], "max_length": 128, "train": rm, **settings}}],
     })
-    report = run_curation(cfg, tmp_path / "out")
+    return run_curation(cfg, out)
+
+
+def test_consistency_trains_an_rm_on_the_other_sources_end_to_end(shared_data, tiny_bert, tmp_path):
+    """The issue's check: RM consistency with a reward model trained by `train rm`, on a pool source."""
+    report = _consistency_on_llmbar(shared_data, tiny_bert, tmp_path / "out", vicuna=40, steps=3, train={"max_pairs": 32})
     step = report["steps"][1]
     d = step["details"]
     assert d["trained"]["pairs"] == 32 and d["trained"]["steps"] == 3
@@ -127,16 +137,7 @@ def test_consistency_trains_an_rm_on_the_other_sources_end_to_end(shared_data, t
 
 def test_consistency_cross_fitted_folds_end_to_end(shared_data, tiny_bert, tmp_path):
     """folds: 2 trains one RM per half of the prompts and drops the lowest fifth of each half."""
-    train = shared_data / "train"
-    cfg = CurateConfig.from_dict({
-        "stats_tokenizer": "words",
-        "sources": [{"path": str(train / "llmbar_other.jsonl.gz"), "name": "llmbar", "cap": 60},
-                    {"path": str(train / "vicuna_bench_reviews.jsonl.gz"), "name": "vicuna", "cap": 20}],
-        "steps": [{"consistency": {"sources": ["llmbar"], "max_length": 128, "folds": 2, "drop_fraction": 0.2,
-                                   "train": {"model": tiny_bert, "max_steps": 2, "batch_size": 8, "max_length": 128,
-                                             "save_steps": 10}}}],
-    })
-    report = run_curation(cfg, tmp_path / "out")
+    report = _consistency_on_llmbar(shared_data, tiny_bert, tmp_path / "out", vicuna=20, steps=2, folds=2, drop_fraction=0.2)
     d = report["steps"][1]["details"]
     folds = d["folds"]
     assert [f["trained"]["steps"] for f in folds] == [2, 2]
@@ -145,6 +146,12 @@ def test_consistency_cross_fitted_folds_end_to_end(shared_data, tiny_bert, tmp_p
     assert sum(f["scored"] for f in folds) == d["scored"] == 60
     assert d["kept"] == 60 - sum(round(0.2 * f["scored"]) for f in folds)  # float rewards: no ties at the cut
     kept = [p for p in load_pairs(str(tmp_path / "out" / "curated.jsonl")) if p.source == "llmbar"]
-    assert len(kept) == d["kept"] and all(p.scores["rm_margin"] > folds[0]["cut"] or p.scores["rm_margin"] > folds[1]["cut"] for p in kept)
+    # every kept pair is above its own fold's cut, and each fold kept all but its lowest fifth
+    fold_of = ConsistencyStep(train={}, folds=2)._fold  # the step's own assignment (the train seed: 0)
+    per_fold = [[p for p in kept if fold_of(p, 0) == f] for f in range(2)]
+    assert len(kept) == d["kept"]
+    for f, mine in enumerate(per_fold):
+        assert all(p.scores["rm_margin"] > folds[f]["cut"] for p in mine)
+        assert len(mine) == folds[f]["scored"] - round(0.2 * folds[f]["scored"])
     text = (tmp_path / "out" / "report.md").read_text()
     assert "2 folds by prompt" in text and "the lowest 20% per model dropped" in text

@@ -171,15 +171,51 @@ def test_curate_decontaminate(spec, bench, ngram, invalid):
     check("curate decontaminate", build)
 
 
-@given(spec=data_files(), steps=ints, batch=ints, invalid=policies)
+@given(spec=data_files(), steps=ints, batch=ints, invalid=policies,
+       exclude=st.sampled_from([None, "s", "", "no-such-source"]))
 @settings(max_examples=budget(6))
-def test_train_rm(tiny_bert, spec, steps, batch, invalid):
+def test_train_rm(tiny_bert, spec, steps, batch, invalid, exclude):
     def build(folder):
         src = _write(folder, "train", spec)
         out = folder / "rm"
+        excluded = ["--exclude-source", exclude] if exclude is not None else []
         return (["train", "rm", "--model", tiny_bert, "--data", src, "--out", out, "--max-steps", steps, "--batch-size", batch,
-                 "--invalid", invalid, "--max-length", "32", "--no-bf16"], [src], out)
+                 "--invalid", invalid, "--max-length", "32", "--no-bf16", *excluded], [src], out)
     check("train rm", build)
+
+
+@given(spec=data_files(), drop=st.sampled_from([None, "0.25", "0", "1", "2", "abc"]),
+       margin=st.sampled_from([None, "0", "-1.5", "x"]), invalid=policies)
+@settings(max_examples=budget(8))
+def test_curate_consistency(spec, drop, margin, invalid):
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "cons"
+        options = [*(["--drop-fraction", drop] if drop is not None else []), *(["--margin", margin] if margin is not None else [])]
+        return (["curate", "consistency", "--data", src, "--out", out, "--model", "length", "--stats-tokenizer", "words",
+                 "--invalid", invalid, *options], [src], out)
+    check("curate consistency", build)
+
+
+@given(spec=data_files(), folds=st.sampled_from([1, 2, 0, 1.5, True, "two"]), drop=st.sampled_from([None, 0.3, 1.2, "10%"]),
+       seed=st.sampled_from([0, -1, "abc"]))
+@settings(max_examples=budget(8))
+def test_curate_consistency_config(tiny_bert, spec, folds, drop, seed):
+    """Cross-fitted consistency from a config: bad settings are refused before any model trains."""
+    import yaml
+
+    def build(folder):
+        src = _write(folder, "pairs", spec)
+        out = folder / "cons"
+        step = {"folds": folds, "train": {"model": tiny_bert, "max_steps": 1, "batch_size": 4, "max_length": 32,
+                                          "save_steps": 10, "seed": seed}}
+        if drop is not None:
+            step["drop_fraction"] = drop
+        config = folder / "curate.yaml"
+        config.write_text(yaml.safe_dump({"stats_tokenizer": "words", "sources": [{"path": str(src)}],
+                                          "steps": [{"consistency": step}]}))
+        return (["curate", str(config), "--out", out], [src, config], out)
+    check("curate consistency config", build)
 
 
 @given(spec=data_files(), mode=st.sampled_from(["generate", "logprob", "bogus"]),

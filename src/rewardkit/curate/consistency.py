@@ -68,11 +68,18 @@ class ConsistencyStep:
             raise ValueError(f"folds must be at least 1, got {self.folds}")
         if self.folds > 1 and self.train is None:
             raise ValueError("folds above 1 train one RM per fold, so they need train (not model)")
+        if self.train is not None:  # the two settings this step reads itself (the rest go to train rm)
+            for name in ("max_pairs", "seed"):
+                value = self.train.get(name, 0)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"train.{name} must be a whole number, 0 or more, got {value!r}")
         if self.drop_fraction is not None:
             if not 0.0 < self.drop_fraction < 1.0:
                 raise ValueError(f"drop_fraction must be between 0 and 1, got {self.drop_fraction}")
             if self.margin is not None:
                 raise ValueError("give margin or drop_fraction, not both")
+        elif self.margin is None:
+            self.margin = 0.0  # the RM agrees
 
     def filtered(self, pair: PreferencePair) -> bool:
         """Whether this step judges `pair`: in scope and not built by the neighbors step."""
@@ -83,7 +90,7 @@ class ConsistencyStep:
         if self.drop_fraction is not None:
             details["drop_fraction"] = self.drop_fraction
         else:
-            details["margin"] = self.margin or 0.0
+            details["margin"] = self.margin
         report.details = details
         if self.train is None and self.drop_fraction is None:
             scorer = self.scorer or self._load(self.model)  # type: ignore[arg-type]
@@ -96,7 +103,7 @@ class ConsistencyStep:
 
     def _stream(self, pairs: Iterable[PreferencePair], scorer: RewardScorer, report: StepReport,
                 details: dict[str, Any]) -> Iterator[PreferencePair]:
-        cut = self.margin or 0.0
+        cut = float(self.margin)  # type: ignore[arg-type]
         chunk: list[PreferencePair] = []
         for pair in pairs:
             report.saw(pair.source)
@@ -142,8 +149,8 @@ class ConsistencyStep:
 
     def _spilled(self, pairs: Iterable[PreferencePair], report: StepReport, details: dict[str, Any]) -> Iterator[PreferencePair]:
         settings = self.train or {}
-        limit = int(settings.get("max_pairs", 0)) or None
-        seed = int(settings.get("seed", 0))
+        limit = settings.get("max_pairs", 0) or None
+        seed = settings.get("seed", 0)
         rng = random.Random(seed)
         spill = Spill()
         parts = [Spill() for _ in range(self.folds)]  # the pairs each model scores
@@ -214,7 +221,7 @@ class ConsistencyStep:
     def _cut(self, diffs: list[float]) -> float:
         """The difference a pair must exceed: the margin, or the value below which drop_fraction lies."""
         if self.drop_fraction is None:
-            return self.margin or 0.0
+            return float(self.margin)  # type: ignore[arg-type]
         drop = round(self.drop_fraction * len(diffs))
         if drop == 0:
             return float("-inf")

@@ -49,6 +49,7 @@ from rewardkit.data.schema import PreferencePair
 from rewardkit.data.stats import CHUNK, SourceStats, StatsReport, TokenCounter, accumulate
 from rewardkit.errors import DataError, RewardkitError
 from rewardkit.manifest import build_manifest, write_manifest
+from rewardkit.typed import ConfigFieldError, check_values
 
 STEPS: dict[str, type] = {
     "dedup": DedupStep,
@@ -72,7 +73,10 @@ def build_step(kind: str, settings: dict[str, Any] | None, where: str = "") -> S
     if unknown:
         raise RewardkitError(f"{where}{kind}: unknown settings {unknown}; known: {', '.join(sorted(known))}")
     try:
+        check_values(cls, settings)  # a wrong type fails here, not as a comparison deep in a step
         return cls(**settings)
+    except ConfigFieldError as e:
+        raise RewardkitError(f"{where}{kind}: {e}") from None
     except (TypeError, ValueError) as e:
         raise RewardkitError(f"{where}{kind}: {e}") from None
 

@@ -303,7 +303,8 @@ def train_reward_model(config: RMTrainConfig, *, progress: bool = True) -> dict[
     train_pairs, train_report = _read(config.data, config.invalid)
     train_pairs, excluded = exclude_sources(train_pairs, config.exclude_sources, config.data)
     if not train_pairs:
-        raise DataError(f"no training pairs in {', '.join(config.data)} ({train_report.summary()})")
+        left = f"; exclude_sources left out {sum(excluded.values()):,}" if excluded else ""
+        raise DataError(f"no training pairs in {', '.join(config.data)} ({train_report.summary()}{left})")
     eval_pairs, eval_report = _read(config.eval_data, config.invalid) if config.eval_data else ([], ReadReport())
     if config.eval_data and not eval_pairs:
         raise DataError(f"no evaluation pairs in {', '.join(config.eval_data)} ({eval_report.summary()})")
