@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from rewardkit.train.data import LengthGroupedPairSampler, PairCollator
+from rewardkit.train.data import EncodedPairs, LengthGroupedPairSampler, PairCollator
 
 
 def test_sampler_is_a_permutation_grouped_by_length():
@@ -39,3 +39,15 @@ def test_collator_puts_chosen_then_rejected_and_pads_right():
     assert batch["attention_mask"].sum(1).tolist() == [3, 1, 2, 4]
     assert torch.equal(batch["margin"], torch.tensor([0.5, 0.0]))
     assert "token_type_ids" not in batch
+
+
+def test_spread_takes_evenly_spaced_pairs_in_order():
+    enc = EncodedPairs([np.array([i]) for i in range(10)], [np.array([-i]) for i in range(10)],
+                       margins=[float(i) for i in range(10)], ids=[f"p{i}" for i in range(10)])
+    four = enc.spread(4)  # i * 10 // 4 for i = 0..3
+    assert four.ids == ["p0", "p2", "p5", "p7"] and four.margins == [0.0, 2.0, 5.0, 7.0]
+    assert [int(c[0]) for c in four.chosen] == [0, 2, 5, 7] and [int(r[0]) for r in four.rejected] == [0, -2, -5, -7]
+    assert enc.spread(10).ids == enc.spread(50).ids == [f"p{i}" for i in range(10)]  # no more than n: all
+    typed = EncodedPairs(enc.chosen, enc.rejected, [np.array([7 + i]) for i in range(10)], [np.array([i]) for i in range(10)],
+                         enc.margins, enc.ids)
+    assert [int(t[0]) for t in typed.spread(2).chosen_types] == [7, 12]  # indices 0 and 5

@@ -80,7 +80,7 @@ def test_normalization_is_stored_and_applied(tiny_bert, synth_dir, tmp_path):
     raw = ClassifierScorer.load(str(tmp_path), dtype="float32", normalize=False).score(convs)
     norm = ClassifierScorer.load(str(tmp_path), dtype="float32").score(convs)
     assert norm == pytest.approx([(r - stored["mean"]) / stored["std"] for r in raw], abs=1e-6)
-    # normalised on this very set: mean 0, std 1 (stats were taken on its first 1024 pairs = all 60)
+    # normalised on this very set: mean 0, std 1 (the stats read all its 60 pairs, fewer than NORMALIZE_SAMPLE)
     assert sum(norm) / len(norm) == pytest.approx(0, abs=1e-4)
 
 

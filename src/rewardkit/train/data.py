@@ -48,10 +48,15 @@ class EncodedPairs:
     ids: list[str] = field(default_factory=list)
     truncation: TruncationCounts = field(default_factory=TruncationCounts)
 
-    def head(self, n: int) -> "EncodedPairs":
-        """The first `n` pairs (truncation counts are not carried over)."""
-        types = (self.chosen_types[:n], self.rejected_types[:n]) if self.chosen_types is not None else (None, None)
-        return EncodedPairs(self.chosen[:n], self.rejected[:n], *types, self.margins[:n], self.ids[:n])
+    def spread(self, n: int) -> "EncodedPairs":
+        """`n` pairs evenly spaced over the whole set, in order (all of them when there are no
+        more than `n`): a sample of a file written source by source holds every source in its
+        share. Truncation counts are not carried over."""
+        k = len(self.chosen)
+        picked = range(k) if k <= n else [i * k // n for i in range(n)]
+        pick = lambda xs: [xs[i] for i in picked]  # noqa: E731
+        types = (pick(self.chosen_types), pick(self.rejected_types)) if self.chosen_types is not None else (None, None)
+        return EncodedPairs(pick(self.chosen), pick(self.rejected), *types, pick(self.margins), pick(self.ids))
 
 
 def encode_pairs(pairs: Sequence[PreferencePair], formatter: ChatFormatter) -> EncodedPairs:

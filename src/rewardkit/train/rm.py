@@ -282,8 +282,10 @@ def training_arguments(config: Any, has_eval: bool, **extra: Any) -> TrainingArg
 
 
 def reward_stats(trainer: Trainer, encoded: EncodedPairs) -> dict[str, float]:
-    """Mean and std of rewards over the responses of `encoded` (for normalisation)."""
-    out = trainer.predict(PairDataset(encoded.head(NORMALIZE_SAMPLE)))
+    """Mean and std of rewards over the responses of `encoded` (for normalisation): all of them,
+    or `NORMALIZE_SAMPLE` pairs evenly spaced over it (the first ones would be one source's
+    when the file is written source by source)."""
+    out = trainer.predict(PairDataset(encoded.spread(NORMALIZE_SAMPLE)))
     rewards = np.asarray(out.predictions).reshape(-1)
     return {"mean": float(rewards.mean()), "std": float(rewards.std() or 1.0), "n": int(rewards.size)}
 
