@@ -37,6 +37,10 @@ weight grid of a pair with a hinged member is kept as its best row only (the ful
 be megabytes). ``--gated-only`` restricts the choice to candidates whose every member is gated
 (the recipe's restriction: the gate exists for the members that reward answering the request).
 ``--out-name`` names the result file (default ``lm_weight``, bench/results/NAME.json).
+``--score-cache FILE`` (an ``eval --cache`` file) also keeps every leaf's dev rewards there, each
+as the leaf's own (``pmi:LM``, ``relevance``, the model's folder), so that ``bench/rm_recipe.py
+--model ensemble:... --cache FILE`` measures the chosen spec on the dev split without another
+LM pass (~15 minutes for SmolLM2).
 
 Every scorer's values are cached per conversation in runs/lm_weight_cache.sqlite (by scorer
 spec; a trained model's by its folder's files' times too), so that another gate, the full
@@ -62,7 +66,7 @@ from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.errors import RewardkitError  # noqa: E402
-from rewardkit.models.cached import cached_values, folder_stamp  # noqa: E402
+from rewardkit.models.cached import cached_values, folder_stamp, store_rewards  # noqa: E402
 from rewardkit.models.gate import PromptGate  # noqa: E402
 from rewardkit.models.hinge import hinge  # noqa: E402
 from rewardkit.models.judges.cache import ResponseCache, cache_key  # noqa: E402
@@ -118,9 +122,12 @@ def _hinged(modes: dict[str, list[float]], quantiles: list[float]) -> tuple[dict
     return out, taus
 
 
-def _rewards(convs: list, rm: str, lm: str, members: list[str]) -> tuple[list[float], dict[str, list[float]]]:
+def _rewards(convs: list, rm: str, lm: str, members: list[str], score_cache: str | None = None
+             ) -> tuple[list[float], dict[str, list[float]]]:
     """The reward model's rewards, the LM's four modes (from two passes) and each extra member's
-    rewards for `convs`."""
+    rewards for `convs`. With `score_cache` (an ``eval --cache`` file) every leaf's rewards are
+    also kept there, as its own (``pmi:LM`` for the PMI mode...): `bench/rm_recipe.py --cache`
+    then scores the chosen ensemble on the dev split without a second LM pass."""
     def lm_modes(c: list) -> list[dict[str, float]]:
         modes = LikelihoodScorer.load(f"loglik:{lm}").modes(c)  # all four from two passes
         return [dict(zip(modes, values)) for values in zip(*modes.values())]
@@ -130,6 +137,13 @@ def _rewards(convs: list, rm: str, lm: str, members: list[str]) -> tuple[list[fl
     modes = {mode: [v[mode] for v in per_conv] for mode in per_conv[0]}
     for spec in members:
         modes[spec] = _cached(convs, spec, lambda c, spec=spec: load_scorer(spec).score(c))
+    if score_cache:
+        cache = ResponseCache(score_cache)
+        try:
+            for spec, values in [(rm, rewards), *((m if m in members else f"{m}:{lm}", v) for m, v in modes.items())]:
+                store_rewards(cache, spec, convs, values)
+        finally:
+            cache.close()
     return rewards, modes
 
 
@@ -146,6 +160,8 @@ def main() -> None:
     ap.add_argument("--hinge", action="append", type=float, default=[],
                     help="a quantile Q in (0, 1): every mode and member is also tabulated hinged at its Q-quantile (repeatable)")
     ap.add_argument("--gated-only", action="store_true", help="choose only among candidates whose every member is gated")
+    ap.add_argument("--score-cache", default=None,
+                    help="an eval --cache file (e.g. runs/quality/scores.sqlite) that every leaf's dev rewards are also kept in")
     ap.add_argument("--out-name", default="lm_weight", help="the result's name: bench/results/NAME.json (default: %(default)s)")
     args = ap.parse_args()
     if any(not 0.0 < q < 1.0 for q in args.hinge):
@@ -163,7 +179,7 @@ def main() -> None:
     sample = sample + neighbors  # the neighbour pairs after the sample: _acc scores them apart
     convs = pair_conversations(sample)
     try:
-        rm, modes = _rewards(convs, args.rm, args.lm, args.member)
+        rm, modes = _rewards(convs, args.rm, args.lm, args.member, args.score_cache)
     except RewardkitError as e:  # a bad --rm, --lm or --member spec: its message, no traceback
         raise SystemExit(f"lm_weight: {e}") from None
     hinged, taus = _hinged(modes, args.hinge)

@@ -59,3 +59,40 @@ def test_hinged_modes_carry_their_threshold_in_the_spec():
     # the threshold is rounded to 3 significant digits before it is applied, as the spec carries it
     hinged, taus = lm_weight._hinged({"m": [0.0, 1.0, 2.0]}, [1 / 3])
     assert taus == {"m": {str(1 / 3): 0.667}} and hinged["hinge:0.667:m"] == [-0.667, 0.0, 0.0]
+
+
+def test_score_cache_keeps_every_leaf_as_its_own_spec(tmp_path, monkeypatch):
+    """With a score cache, `load_scorer(LEAF, cache=...)` (what rm_recipe's dev row and eval use)
+    reads the leaves' dev rewards without scoring: the model, each LM mode, each member."""
+    from rewardkit.models.cached import CachedScorer
+    from rewardkit.models.judges.cache import ResponseCache
+
+    monkeypatch.setattr(lm_weight, "CACHE", tmp_path / "own.sqlite")
+
+    class Fixed:  # a leaf: reward = len(response) * factor
+        def __init__(self, factor: float) -> None:
+            self.factor, self.asked = factor, 0
+
+        def score(self, convs):
+            self.asked += len(convs)
+            return [self.factor * len(r) for _, r in convs]
+
+    class LM:
+        @staticmethod
+        def load(spec):
+            assert spec == "loglik:tiny-lm"
+            return LM()
+
+        def modes(self, convs):
+            return {"loglik": [-1.0 * len(r) for _, r in convs], "pmi": [0.5 * len(r) for _, r in convs]}
+
+    leaves = {"runs/rm": Fixed(2.0), "relevance": Fixed(0.1)}
+    monkeypatch.setattr(lm_weight, "load_scorer", lambda spec: leaves[spec])
+    monkeypatch.setattr(lm_weight, "LikelihoodScorer", LM)
+    convs = [_conv("q", "a"), _conv("q", "bbb")]
+    rm, modes = lm_weight._rewards(convs, "runs/rm", "tiny-lm", ["relevance"], str(tmp_path / "scores.sqlite"))
+    assert rm == [2.0, 6.0] and modes == {"loglik": [-1.0, -3.0], "pmi": [0.5, 1.5], "relevance": [0.1, 0.30000000000000004]}
+    cache = ResponseCache(tmp_path / "scores.sqlite")
+    for spec, want in [("runs/rm", rm), ("pmi:tiny-lm", modes["pmi"]), ("loglik:tiny-lm", modes["loglik"]), ("relevance", modes["relevance"])]:
+        never = Fixed(99.0)
+        assert CachedScorer(never, cache, spec).score(convs) == want and never.asked == 0, spec

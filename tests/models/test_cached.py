@@ -9,7 +9,8 @@ import pytest
 
 from rewardkit.cli.main import main
 from rewardkit.data.schema import Message
-from rewardkit.models.cached import CachedScorer
+from rewardkit.errors import RewardkitError
+from rewardkit.models.cached import CachedScorer, store_rewards
 from rewardkit.models.judges.cache import ResponseCache
 from rewardkit.models.registry import load_scorer
 
@@ -57,6 +58,19 @@ def test_the_key_holds_the_spec_and_the_value_changing_options(tmp_path):
     CachedScorer(c, cache, "m", {"max_length": 512}).score(CONVS)
     CachedScorer(d, cache, "other", {"max_length": 256}).score(CONVS)
     assert (len(a.asked), len(b.asked), len(c.asked), len(d.asked)) == (1, 0, 1, 1)
+
+
+def test_stored_rewards_are_read_as_the_leafs_own(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    store_rewards(cache, "m", CONVS[:2], [7.0, 9.0], {"max_length": 256})
+    member = CountingMember()
+    # the same spec and value options (batch size aside): only the third conversation is scored
+    assert CachedScorer(member, cache, "m", {"max_length": 256, "batch_size": 4}).score(CONVS) == [7.0, 9.0, 8.0]
+    assert member.asked == [["abcdefgh"]]
+    other = CountingMember()  # another max_length: none of the stored values
+    assert CachedScorer(other, cache, "m", {"max_length": 512}).score(CONVS) == [4.0, 2.0, 8.0]
+    with pytest.raises(RewardkitError, match="1 rewards for 2 conversations of m"):
+        store_rewards(cache, "m", CONVS[:2], [1.0])
 
 
 def test_baselines_and_untrained_heads_are_not_cached(tmp_path, tiny_bert):

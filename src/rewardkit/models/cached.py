@@ -60,6 +60,28 @@ def open_score_cache(path: str | Path | None) -> ResponseCache | None:
     return ResponseCache(path)
 
 
+def identity(spec: str, options: dict[str, Any] | None = None) -> list[Any]:
+    """What, beside the spec and the conversation, a leaf's cached reward is keyed by: its
+    folder's stamp and the `VALUE_OPTIONS` it was loaded with."""
+    return [folder_stamp(spec), {k: (options or {}).get(k) for k in VALUE_OPTIONS}]
+
+
+def reward_key(spec: str, ident: list[Any], conversation: Conversation) -> str:
+    prompt, response = conversation
+    return cache_key(spec, "", "reward", [[m.role, m.content] for m in prompt] + [response], ident)
+
+
+def store_rewards(cache: ResponseCache, spec: str, conversations: Sequence[Conversation], rewards: Sequence[float],
+                  options: dict[str, Any] | None = None) -> None:
+    """Keep `rewards`, computed elsewhere, as the leaf `spec`'s for `conversations`: under the
+    keys that ``load_scorer(spec, cache=cache, **options)`` reads (e.g. a causal LM's four
+    likelihood modes, which `LikelihoodScorer.modes` gets from one pair of passes)."""
+    if len(rewards) != len(conversations):
+        raise RewardkitError(f"{len(rewards)} rewards for {len(conversations)} conversations of {spec}")
+    ident = identity(spec, options)
+    cache.put_many([(reward_key(spec, ident, c), float(r)) for c, r in zip(conversations, rewards)])
+
+
 class CachedScorer(WrappedScorer):
     """`RewardScorer`: `member`'s rewards, from `cache` where it holds them (module docstring)."""
 
@@ -68,7 +90,7 @@ class CachedScorer(WrappedScorer):
         self.cache = cache
         self.name = getattr(member, "name", spec)
         self.spec = spec
-        self.identity = [folder_stamp(spec), {k: (options or {}).get(k) for k in VALUE_OPTIONS}]
+        self.identity = identity(spec, options)
 
     @property
     def margin_is_logit(self) -> bool:  # type: ignore[override]
@@ -80,8 +102,7 @@ class CachedScorer(WrappedScorer):
         return getattr(self.member, "load_options", None)
 
     def key(self, conversation: Conversation) -> str:
-        prompt, response = conversation
-        return cache_key(self.spec, "", "reward", [[m.role, m.content] for m in prompt] + [response], self.identity)
+        return reward_key(self.spec, self.identity, conversation)
 
     def score(self, conversations: Sequence[Conversation], on_batch: Callable[[int], None] | None = None) -> list[float]:
         def compute(todo: list[Conversation]) -> list[float]:

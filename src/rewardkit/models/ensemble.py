@@ -5,9 +5,10 @@
 
 Members are any scorer specs (`rewardkit.models.registry`), each with an optional ``@WEIGHT``
 (default 1). Rewards are averaged as the members return them: a model trained by ``rewardkit
-train rm`` returns rewards standardized on its held-out data (the ``normalization`` in its
-config), so members trained apart are on one scale; baselines and hub models are not, and their
-weights have to say how much they count. Each member scores every conversation (k members cost k
+train rm`` with ``normalize: true`` (``--normalize``) returns rewards standardized on its held-out
+data (the ``normalization`` in its config), so members trained apart are on one scale, and a
+weight picked beside one training of a model holds for the next; models trained without it,
+baselines and hub models are not, and their weights have to say how much they count. Each member scores every conversation (k members cost k
 scoring passes); an ensemble of two backbones is the issue's "ensembling" lever, and a mean of
 rewards is less exploitable by an RL policy than one model's.
 """
