@@ -69,17 +69,21 @@ if [ -n "$RESPLIT" ] || [ ! -f "$OUT/gate/gate.json" ]; then
   "${RK[@]}" train gate --data "$OUT/split/train.jsonl" --dev "$OUT/split/dev.jsonl" \
     --positive harmless-base-test --positive synth-safety-refuse --out "$OUT/gate"
 fi
-# the weights: 1.5 / each member's spread on the full dev split and the dev neighbour pairs
-# (bench/results/lm_weight_odin.json for the config's model with its length head, lm_weight.json for
-# the model before it: the same pick; `python bench/lm_weight.py --rm runs/quality/rm-quality
-# --per-source 100000 --neighbors runs/quality/split/dev-neighbors.jsonl --gate runs/quality/gate
-# --member relevance --gated-only` prints this spec). The members' rb-open rewards are kept in
-# $OUT/scores.sqlite, so a rerun with another model scores only that model (the LM's ~20 minutes once)
+# the weights, in units of the model's standardized reward (configs/rm-quality.yaml: normalize): the pick
+# of `python bench/lm_weight.py --rm MODEL --per-source 100000 --neighbors runs/quality/split/dev-neighbors.jsonl
+# --gate runs/quality/gate --member relevance --gated-only` on the model before normalization (1.5 / each
+# member's spread on the full dev split and the dev neighbour pairs, bench/results/lm_weight_odin.json:
+# pmi@0.0518, relevance@5.35 beside the raw reward), divided by the end-to-end model's dev std, 1.558
+# (2026-12-07): the same reward, rb-open 66.1. The rule run again on the normalized model picks
+# pmi-mean@0.592, relevance@3.57 (bench/results/lm_weight_normalized.json; not measured on rb-open).
+# The members' rb-open rewards are kept in $OUT/scores.sqlite, so a rerun with another model scores only
+# that model (the LM's ~20 minutes once)
 # --also: the same reward with the code and arithmetic verifiers (exec:LANG, calc), reported
-# beside it; 8 from the dev split (bench/results/rm_ablation.md: the reward's pair gaps reach 12.3
-# in weight units, so at 8 a failed example, a gap of 16, decides). They run the answers' code:
+# beside it; 8 from the dev split (bench/results/rm_ablation.md: the reward's pair gaps reached 12.3
+# in weight units before normalization, 7.9 after, so at 8 a failed example, a gap of 16, decides; measured
+# with normalization: rb-open 69.8, the same as before). They run the answers' code:
 # Python always, JavaScript, C++ and Java where node, g++ and java are on PATH.
-REWARD="ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.0518,gated:$OUT/gate:relevance@5.35"
+REWARD="ensemble:$OUT/$NAME,gated:$OUT/gate:pmi:smollm2@0.0332,gated:$OUT/gate:relevance@3.43"
 VERIFIERS="exec:python@8"
 for pair in javascript:node cpp:g++ java:java; do
   if command -v "${pair#*:}" >/dev/null 2>&1; then VERIFIERS="$VERIFIERS,exec:${pair%%:*}@8"; fi

@@ -59,10 +59,10 @@ def test_the_commands_run_in_order_and_skip_what_exists():
     assert lines[train + 1:] == [
         "rewardkit eval --model runs/quality/rm-quality --data ../shared/data/eval/rb-open.jsonl --out runs/quality/rm-quality-eval",
         *([gate] if refit else []),
-        "rewardkit eval --model ensemble:runs/quality/rm-quality,gated:runs/quality/gate:pmi:smollm2@0.0518,"
-        "gated:runs/quality/gate:relevance@5.35 "
-        "--also ensemble:runs/quality/rm-quality,gated:runs/quality/gate:pmi:smollm2@0.0518,"
-        f"gated:runs/quality/gate:relevance@5.35,exec:python@8{verifiers},calc@8 "
+        "rewardkit eval --model ensemble:runs/quality/rm-quality,gated:runs/quality/gate:pmi:smollm2@0.0332,"
+        "gated:runs/quality/gate:relevance@3.43 "
+        "--also ensemble:runs/quality/rm-quality,gated:runs/quality/gate:pmi:smollm2@0.0332,"
+        f"gated:runs/quality/gate:relevance@3.43,exec:python@8{verifiers},calc@8 "
         "--data ../shared/data/eval/rb-open.jsonl --out runs/quality/rm-quality-ensemble-eval --cache runs/quality/scores.sqlite"]
 
 
