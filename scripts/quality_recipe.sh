@@ -75,7 +75,7 @@ fi
 # member's spread on the full dev split and the dev neighbour pairs, bench/results/lm_weight_odin.json:
 # pmi@0.0518, relevance@5.35 beside the raw reward), divided by the end-to-end model's dev std, 1.558
 # (2026-12-07): the same reward, rb-open 66.1. The rule run again on the normalized model picks
-# pmi-mean@0.592, relevance@3.57 (bench/results/lm_weight_normalized.json; not measured on rb-open).
+# pmi-mean@0.592, relevance@3.57 (bench/results/lm_weight_normalized.json): rb-open 62.9, not shipped.
 # The members' rb-open rewards are kept in $OUT/scores.sqlite, so a rerun with another model scores only
 # that model (the LM's ~20 minutes once)
 # --also: the same reward with the code and arithmetic verifiers (exec:LANG, calc), reported
