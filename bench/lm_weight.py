@@ -66,7 +66,7 @@ from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
 from rewardkit.errors import RewardkitError  # noqa: E402
-from rewardkit.models.cached import cached_values, folder_stamp, store_rewards  # noqa: E402
+from rewardkit.models.cached import cached_values, folder_stamp, open_score_cache, store_rewards  # noqa: E402
 from rewardkit.models.gate import PromptGate  # noqa: E402
 from rewardkit.models.hinge import hinge  # noqa: E402
 from rewardkit.models.judges.cache import ResponseCache, cache_key  # noqa: E402
@@ -138,7 +138,7 @@ def _rewards(convs: list, rm: str, lm: str, members: list[str], score_cache: str
     for spec in members:
         modes[spec] = _cached(convs, spec, lambda c, spec=spec: load_scorer(spec).score(c))
     if score_cache:
-        cache = ResponseCache(score_cache)
+        cache = open_score_cache(score_cache)  # refused under a multi-process launch, as eval --cache is
         try:
             for spec, values in [(rm, rewards), *((m if m in members else f"{m}:{lm}", v) for m, v in modes.items())]:
                 store_rewards(cache, spec, convs, values)

@@ -72,8 +72,7 @@ def check_fields(config: Any) -> None:
             except ConfigFieldError as e:
                 raise ConfigFieldError(f"{f.name}.{e.field}", str(e).split(": ", 1)[1]) from None
             continue
-        if not _matches(value, hint):
-            raise ConfigFieldError(f.name, f"expected {_describe(hint)}, got {value!r}")
+        _check(f.name, value, hint)
 
 
 def check_values(cls: type, values: dict[str, Any]) -> None:
@@ -81,5 +80,10 @@ def check_values(cls: type, values: dict[str, Any]) -> None:
     (names `cls` does not have are left to its constructor)."""
     hints = typing.get_type_hints(cls)
     for name, value in values.items():
-        if name in hints and not _matches(value, hints[name]):
-            raise ConfigFieldError(name, f"expected {_describe(hints[name])}, got {value!r}")
+        if name in hints:
+            _check(name, value, hints[name])
+
+
+def _check(name: str, value: Any, hint: Any) -> None:
+    if not _matches(value, hint):
+        raise ConfigFieldError(name, f"expected {_describe(hint)}, got {value!r}")

@@ -75,9 +75,7 @@ def build_step(kind: str, settings: dict[str, Any] | None, where: str = "") -> S
     try:
         check_values(cls, settings)  # a wrong type fails here, not as a comparison deep in a step
         return cls(**settings)
-    except ConfigFieldError as e:
-        raise RewardkitError(f"{where}{kind}: {e}") from None
-    except (TypeError, ValueError) as e:
+    except (ConfigFieldError, TypeError, ValueError) as e:
         raise RewardkitError(f"{where}{kind}: {e}") from None
 
 

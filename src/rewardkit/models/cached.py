@@ -67,6 +67,7 @@ def identity(spec: str, options: dict[str, Any] | None = None) -> list[Any]:
 
 
 def reward_key(spec: str, ident: list[Any], conversation: Conversation) -> str:
+    """The cache key of a leaf's reward for one conversation (`identity` gives `ident`)."""
     prompt, response = conversation
     return cache_key(spec, "", "reward", [[m.role, m.content] for m in prompt] + [response], ident)
 
