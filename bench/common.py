@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import random
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,18 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     return path
+
+
+MEMBER_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def member_scale(rm_values: list[float], member_values: list[float]) -> float:
+    """std(reward model) / std(member) on the same conversations: a member's ensemble spec weight
+    is its share w on the grid times this. The share is then in units of the reward model's own
+    spread, so the choice is the same whatever the model's scale (issue 13: the model trained
+    without hh-rlhf read 1.5x wider, and a grid of w / std(member) alone gave its members less
+    say than the same w beside the shipped model)."""
+    return (statistics.pstdev(rm_values) or 1.0) / (statistics.pstdev(member_values) or 1.0)
 
 
 def sections(rewards: list[float], pairs: list) -> dict[str, float]:

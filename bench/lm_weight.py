@@ -5,9 +5,11 @@ trained reward model.
 A causal LM scores every sampled dev conversation twice (after its prompt and after an empty user
 turn), which gives all four modes (``loglik``, ``loglik-mean``, ``pmi``, ``pmi-mean``) from one
 pass each; the reward model scores them once. Each mode is then added to the reward model's
-standardized rewards at weights w / std(mode's rewards on the sample), and the dev accuracy
+rewards at shares w of the grid, and the dev accuracy
 (all, balanced over chosen-longer and chosen-shorter pairs, and without the synthetic pairs) is
-tabulated. rb-open is not read: the chosen spec then gets its row with
+tabulated. A share w is in units of the reward model's own spread (the member's spec weight is
+w x std(model) / std(mode), `common.member_scale`), so a model trained without ``normalize``
+gets the same choice as its standardized self. rb-open is not read: the chosen spec then gets its row with
 ``bench/rm_recipe.py --model ensemble:RM,MODE:LM@W``.
 
 The recipe's dev split holds almost no pairs of LLMBar's adversarial kind (rb-open's Chat Hard),
@@ -61,7 +63,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import require_shared, write_result  # noqa: E402
+from common import MEMBER_WEIGHTS, member_scale, require_shared, write_result  # noqa: E402
 from rm_recipe import pair_accuracies  # noqa: E402
 
 from rewardkit.data.io import load_pairs  # noqa: E402
@@ -74,7 +76,6 @@ from rewardkit.models.likelihood import LikelihoodScorer  # noqa: E402
 from rewardkit.models.protocols import pair_conversations  # noqa: E402
 from rewardkit.models.registry import load_scorer  # noqa: E402
 
-WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 CACHE = Path("runs/lm_weight_cache.sqlite")
 
 
@@ -169,6 +170,11 @@ def main() -> None:
     if args.gated_only and not args.gate:
         raise SystemExit("lm_weight: --gated-only needs a --gate")
     require_shared()
+    if args.score_cache:  # a path that cannot be a cache fails now, not after the LM's pass
+        try:
+            open_score_cache(args.score_cache).close()
+        except RewardkitError as e:
+            raise SystemExit(f"lm_weight: {e}") from None
     by_source: dict[str, list] = {}
     for p in load_pairs(args.dev):
         by_source.setdefault(p.source, []).append(p)
@@ -193,40 +199,11 @@ def main() -> None:
     specs = {m: m if m in members else f"{m}:{args.lm}" for m in modes}  # each tabulated name's scorer spec
     result = {"rm": args.rm, "lm": args.lm, "members": args.member, "dev": args.dev, "gates": args.gate,
               "rule": "0.75 balanced + 0.25 neighbors", "sample": {s: min(args.per_source, len(v)) for s, v in sorted(by_source.items())},
-              "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "hinges": taus, "gated_only": args.gated_only, "rm_alone": _acc(rm, sample, n), "modes": {}, "pairs": {}}
+              "neighbors": {"file": args.neighbors, "pairs": len(neighbors)}, "hinges": taus, "gated_only": args.gated_only, "rm_alone": _acc(rm, sample, n)}
     key = "choice" if neighbors else "balanced"
     print(f"reward model alone: {_fmt(result['rm_alone'])}")
-    spreads = {mode: statistics.pstdev(values) or 1.0 for mode, values in modes.items()}
-    candidates = []  # (members with their spec weights, accuracies)
-    for mode, values in modes.items():
-        spread = spreads[mode]
-        row = {"std": spread, "alone": _acc(values, sample, n), "weights": {}}
-        for w in WEIGHTS:  # the ensemble spec's weight for this member is w / std
-            row["weights"][str(w)] = {"spec_weight": w / spread,
-                                      **_acc([a + w * b / spread for a, b in zip(rm, values)], sample, n)}
-            if mode.startswith("gated:") or not args.gated_only:
-                candidates.append(([(specs[mode], w / spread)], row["weights"][str(w)]))
-        result["modes"][mode] = row
-        best = max(row["weights"].items(), key=lambda kv: kv[1][key])
-        print(f"{mode:24s} alone {_fmt(row['alone'])}; best w={best[0]} (@{best[1]['spec_weight']:.3g}) {_fmt(best[1])}")
-    # two members beside the reward model: each LM mode with each extra member, on the weight grid
-    extra = [m for m in modes if specs[m] == m]
-    for lm_mode in (m for m in modes if m not in extra):
-        for member in extra:
-            gated = lm_mode.startswith("gated:") and member.startswith("gated:")
-            if args.gated_only and not gated:
-                continue
-            row = {}
-            for wa in WEIGHTS:
-                for wb in WEIGHTS:
-                    rewards = [r + wa * a / spreads[lm_mode] + wb * b / spreads[member]
-                               for r, a, b in zip(rm, modes[lm_mode], modes[member])]
-                    row[f"{wa},{wb}"] = acc = _acc(rewards, sample, n)
-                    candidates.append(([(specs[lm_mode], wa / spreads[lm_mode]), (specs[member], wb / spreads[member])], acc))
-            best = max(row.items(), key=lambda kv: kv[1][key])
-            hinged_pair = "hinge:" in lm_mode or "hinge:" in member
-            result["pairs"][f"{lm_mode} + {member}"] = dict([best]) if hinged_pair else row
-            print(f"{lm_mode} + {member}: best w={best[0]} {_fmt(best[1])}")
+    rows, pairs, candidates = _grid(rm, modes, specs, sample, n, key, args.gated_only)
+    result.update({"rm_std": statistics.pstdev(rm), "modes": rows, "pairs": pairs})
     members, acc = max(candidates, key=lambda c: c[1][key])
     if acc[key] > result["rm_alone"][key]:
         spec = ",".join(f"{m}@{w:.3g}" for m, w in members)
@@ -236,6 +213,43 @@ def main() -> None:
         result["chosen"] = None
     print(f"chosen by {key}: {result['chosen']}")
     print(f"-> {write_result(args.out_name, result)}")
+
+
+def _grid(rm: list[float], modes: dict[str, list[float]], specs: dict[str, str], pairs: list, n: int, key: str,
+          gated_only: bool) -> tuple[dict, dict, list]:
+    """Every mode (and member) beside the reward model at each share w of `MEMBER_WEIGHTS`, and
+    every LM mode with every extra member on the grid squared: the tabulated rows by mode, the
+    rows by pair, and the candidates ([(spec, spec weight), ...], accuracies) the rule chooses
+    among. A share is in units of the reward model's spread (`member_scale`), so scaling the
+    model's rewards scales the spec weights and changes nothing else."""
+    scale = {mode: member_scale(rm, values) for mode, values in modes.items()}
+    rows, by_pair, candidates = {}, {}, []
+    for mode, values in modes.items():
+        row = {"std": statistics.pstdev(values) or 1.0, "alone": _acc(values, pairs, n), "weights": {}}
+        for w in MEMBER_WEIGHTS:
+            row["weights"][str(w)] = {"spec_weight": w * scale[mode],
+                                      **_acc([a + w * scale[mode] * b for a, b in zip(rm, values)], pairs, n)}
+            if mode.startswith("gated:") or not gated_only:
+                candidates.append(([(specs[mode], w * scale[mode])], row["weights"][str(w)]))
+        rows[mode] = row
+        best = max(row["weights"].items(), key=lambda kv: kv[1][key])
+        print(f"{mode:24s} alone {_fmt(row['alone'])}; best w={best[0]} (@{best[1]['spec_weight']:.3g}) {_fmt(best[1])}")
+    extra = [m for m in modes if specs[m] == m]
+    for lm_mode in (m for m in modes if m not in extra):
+        for member in extra:
+            if gated_only and not (lm_mode.startswith("gated:") and member.startswith("gated:")):
+                continue
+            row = {}
+            for wa in MEMBER_WEIGHTS:
+                for wb in MEMBER_WEIGHTS:
+                    sa, sb = wa * scale[lm_mode], wb * scale[member]
+                    row[f"{wa},{wb}"] = acc = _acc([r + sa * a + sb * b for r, a, b in zip(rm, modes[lm_mode], modes[member])], pairs, n)
+                    candidates.append(([(specs[lm_mode], sa), (specs[member], sb)], acc))
+            best = max(row.items(), key=lambda kv: kv[1][key])
+            hinged_pair = "hinge:" in lm_mode or "hinge:" in member
+            by_pair[f"{lm_mode} + {member}"] = dict([best]) if hinged_pair else row
+            print(f"{lm_mode} + {member}: best w={best[0]} {_fmt(best[1])}")
+    return rows, by_pair, candidates
 
 
 def _fmt(acc: dict[str, float]) -> str:

@@ -6,7 +6,8 @@ way, from the training side only: per family, a quarter of the *training* templa
 one, drawn with seed 0) are set aside as development templates. The reward model trains with
 the quickstart's settings on the other training templates; the causal LM (untrained) and that
 reward model then score a sample of the development pairs, and each mode is added to the reward
-model's rewards at weights w / std(mode's rewards on the sample). Choices are made on the mean
+model's rewards at shares w of the grid, in units of the reward model's spread (spec weight
+w x std(model) / std(mode) on the sample, `common.member_scale`). Choices are made on the mean
 of the synthetic sections (Math, Instructions, Code, Safety) on development templates, as the
 quickstart reports them; its held-out test templates are not read.
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import sections, write_result  # noqa: E402
+from common import MEMBER_WEIGHTS, member_scale, sections, write_result  # noqa: E402
 
 from rewardkit.data.io import load_pairs, write_pairs  # noqa: E402
 from rewardkit.data.synth import FAMILIES, SynthConfig, generate_to  # noqa: E402
@@ -35,7 +36,6 @@ from rewardkit.models.registry import load_scorer  # noqa: E402
 from rewardkit.quickstart import SYNTH_MAX_LENGTH, QuickstartOptions, train_config  # noqa: E402
 from rewardkit.train.rm import train_reward_model  # noqa: E402
 
-WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 def dev_templates(seed: int = 0) -> set[str]:
@@ -76,15 +76,15 @@ def main() -> None:
     modes = lm.modes(convs)  # all four from two passes
     result = {"lm": args.lm, "dev_templates": sorted(held), "train_pairs": len(train), "train_seconds": summary["train_seconds"],
               "sample": {f: min(args.per_family, len(v)) for f, v in sorted(by_family.items())},
-              "rm_alone": sections(rm, dev), "modes": {}}
+              "rm_alone": sections(rm, dev), "rm_std": statistics.pstdev(rm), "modes": {}}
     print(f"reward model alone: {_fmt(result['rm_alone'])}")
     for mode, values in modes.items():
-        spread = statistics.pstdev(values) or 1.0
-        row = {"std": spread, "alone": sections(values, dev), "weights": {}}
+        scale = member_scale(rm, values)  # a share w is in units of the model's spread
+        row = {"std": statistics.pstdev(values) or 1.0, "alone": sections(values, dev), "weights": {}}
         print(f"{mode:12s} alone            {_fmt(row['alone'])}")
-        for w in WEIGHTS:  # the ensemble spec's weight for this member is w / std
-            row["weights"][str(w)] = {"spec_weight": w / spread, **sections([a + w * b / spread for a, b in zip(rm, values)], dev)}
-            print(f"{mode:12s} w={w:<4g} @{w / spread:<8.3g} {_fmt(row['weights'][str(w)])}")
+        for w in MEMBER_WEIGHTS:
+            row["weights"][str(w)] = {"spec_weight": w * scale, **sections([a + w * scale * b for a, b in zip(rm, values)], dev)}
+            print(f"{mode:12s} w={w:<4g} @{w * scale:<8.3g} {_fmt(row['weights'][str(w)])}")
         result["modes"][mode] = row
     print(f"-> {write_result('quickstart_lm', result)}")
 

@@ -96,3 +96,36 @@ def test_score_cache_keeps_every_leaf_as_its_own_spec(tmp_path, monkeypatch):
     for spec, want in [("runs/rm", rm), ("pmi:tiny-lm", modes["pmi"]), ("loglik:tiny-lm", modes["loglik"]), ("relevance", modes["relevance"])]:
         never = Fixed(99.0)
         assert CachedScorer(never, cache, spec).score(convs) == want and never.asked == 0, spec
+
+
+def test_member_shares_are_in_units_of_the_reward_models_spread():
+    """The same model at another scale (trained without normalize) gets the same accuracies at
+    every share and the same choice; only the spec weights scale with it."""
+    import random
+    import statistics
+    from types import SimpleNamespace
+
+    rng = random.Random(0)
+    pairs = [SimpleNamespace(chosen="x" * rng.randint(1, 9), rejected="y" * rng.randint(1, 9), source="s", subset="t")
+             for _ in range(40)]
+    rm = [rng.gauss(0, 1) for _ in range(80)]  # the 40 chosen conversations', then the 40 rejected ones'
+    modes = {"pmi": [rng.gauss(0, 5) for _ in range(80)], "relevance": [rng.gauss(0, 0.1) for _ in range(80)]}
+    specs = {"pmi": "pmi:lm", "relevance": "relevance"}
+    rows, by_pair, candidates = lm_weight._grid(rm, modes, specs, pairs, 40, "balanced", False)
+    # by hand: the spec weight of share w is w x std(model) / std(member)
+    assert rows["pmi"]["weights"]["0.5"]["spec_weight"] == 0.5 * statistics.pstdev(rm) / statistics.pstdev(modes["pmi"])
+    def same(acc):
+        return {k: v for k, v in acc.items() if k != "spec_weight"}
+
+    wide, wide_pairs, wide_candidates = lm_weight._grid([3.0 * r for r in rm], modes, specs, pairs, 40, "balanced", False)
+    for mode in modes:
+        for w, acc in rows[mode]["weights"].items():
+            other = wide[mode]["weights"][w]
+            assert same(other) == same(acc)
+            assert abs(other["spec_weight"] - 3.0 * acc["spec_weight"]) < 1e-9
+    assert wide_pairs == by_pair
+    best = max(candidates, key=lambda c: c[1]["balanced"])
+    wide_best = max(wide_candidates, key=lambda c: c[1]["balanced"])
+    assert [s for s, _ in wide_best[0]] == [s for s, _ in best[0]] and same(wide_best[1]) == same(best[1])
+    # the grid's accuracies do move with the share: the test compares something that varies
+    assert len({acc["all"] for acc in rows["pmi"]["weights"].values()}) > 1
