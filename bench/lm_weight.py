@@ -123,12 +123,13 @@ def _hinged(modes: dict[str, list[float]], quantiles: list[float]) -> tuple[dict
     return out, taus
 
 
-def _rewards(convs: list, rm: str, lm: str, members: list[str], score_cache: str | None = None
+def _rewards(convs: list, rm: str, lm: str, members: list[str], score_cache: ResponseCache | None = None
              ) -> tuple[list[float], dict[str, list[float]]]:
     """The reward model's rewards, the LM's four modes (from two passes) and each extra member's
-    rewards for `convs`. With `score_cache` (an ``eval --cache`` file) every leaf's rewards are
-    also kept there, as its own (``pmi:LM`` for the PMI mode...): `bench/rm_recipe.py --cache`
-    then scores the chosen ensemble on the dev split without a second LM pass."""
+    rewards for `convs`. With `score_cache` (an open ``eval --cache`` file, `_open_score_cache`)
+    every leaf's rewards are also kept there, as its own (``pmi:LM`` for the PMI mode...):
+    `bench/rm_recipe.py --cache` then scores the chosen ensemble on the dev split without a second
+    LM pass."""
     def lm_modes(c: list) -> list[dict[str, float]]:
         modes = LikelihoodScorer.load(f"loglik:{lm}").modes(c)  # all four from two passes
         return [dict(zip(modes, values)) for values in zip(*modes.values())]
@@ -138,14 +139,20 @@ def _rewards(convs: list, rm: str, lm: str, members: list[str], score_cache: str
     modes = {mode: [v[mode] for v in per_conv] for mode in per_conv[0]}
     for spec in members:
         modes[spec] = _cached(convs, spec, lambda c, spec=spec: load_scorer(spec).score(c))
-    if score_cache:
-        cache = open_score_cache(score_cache)  # refused under a multi-process launch, as eval --cache is
-        try:
-            for spec, values in [(rm, rewards), *((m if m in members else f"{m}:{lm}", v) for m, v in modes.items())]:
-                store_rewards(cache, spec, convs, values)
-        finally:
-            cache.close()
+    if score_cache is not None:
+        for spec, values in [(rm, rewards), *((m if m in members else f"{m}:{lm}", v) for m, v in modes.items())]:
+            store_rewards(score_cache, spec, convs, values)
     return rewards, modes
+
+
+def _open_score_cache(path: str | None) -> ResponseCache | None:
+    """The --score-cache file, opened before any scoring, so that a path that cannot be a cache (or
+    a multi-process launch, refused as eval --cache is) ends the run with its message at once and
+    not after the LM's ~15-minute pass."""
+    try:
+        return open_score_cache(path)
+    except RewardkitError as e:
+        raise SystemExit(f"lm_weight: {e}") from None
 
 
 def main() -> None:
@@ -170,11 +177,7 @@ def main() -> None:
     if args.gated_only and not args.gate:
         raise SystemExit("lm_weight: --gated-only needs a --gate")
     require_shared()
-    if args.score_cache:  # a path that cannot be a cache fails now, not after the LM's pass
-        try:
-            open_score_cache(args.score_cache).close()
-        except RewardkitError as e:
-            raise SystemExit(f"lm_weight: {e}") from None
+    score_cache = _open_score_cache(args.score_cache)
     by_source: dict[str, list] = {}
     for p in load_pairs(args.dev):
         by_source.setdefault(p.source, []).append(p)
@@ -185,9 +188,12 @@ def main() -> None:
     sample = sample + neighbors  # the neighbour pairs after the sample: _acc scores them apart
     convs = pair_conversations(sample)
     try:
-        rm, modes = _rewards(convs, args.rm, args.lm, args.member, args.score_cache)
+        rm, modes = _rewards(convs, args.rm, args.lm, args.member, score_cache)
     except RewardkitError as e:  # a bad --rm, --lm or --member spec: its message, no traceback
         raise SystemExit(f"lm_weight: {e}") from None
+    finally:
+        if score_cache is not None:
+            score_cache.close()
     hinged, taus = _hinged(modes, args.hinge)
     modes.update(hinged)
     for gate_dir in args.gate:

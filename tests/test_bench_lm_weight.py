@@ -90,7 +90,9 @@ def test_score_cache_keeps_every_leaf_as_its_own_spec(tmp_path, monkeypatch):
     monkeypatch.setattr(lm_weight, "load_scorer", lambda spec: leaves[spec])
     monkeypatch.setattr(lm_weight, "LikelihoodScorer", LM)
     convs = [_conv("q", "a"), _conv("q", "bbb")]
-    rm, modes = lm_weight._rewards(convs, "runs/rm", "tiny-lm", ["relevance"], str(tmp_path / "scores.sqlite"))
+    stored = lm_weight._open_score_cache(str(tmp_path / "scores.sqlite"))
+    rm, modes = lm_weight._rewards(convs, "runs/rm", "tiny-lm", ["relevance"], stored)
+    stored.close()
     assert rm == [2.0, 6.0] and modes == {"loglik": [-1.0, -3.0], "pmi": [0.5, 1.5], "relevance": [0.1, 0.30000000000000004]}
     cache = ResponseCache(tmp_path / "scores.sqlite")
     for spec, want in [("runs/rm", rm), ("pmi:tiny-lm", modes["pmi"]), ("loglik:tiny-lm", modes["loglik"]), ("relevance", modes["relevance"])]:
@@ -114,6 +116,7 @@ def test_member_shares_are_in_units_of_the_reward_models_spread():
     rows, by_pair, candidates = lm_weight._grid(rm, modes, specs, pairs, 40, "balanced", False)
     # by hand: the spec weight of share w is w x std(model) / std(member)
     assert rows["pmi"]["weights"]["0.5"]["spec_weight"] == 0.5 * statistics.pstdev(rm) / statistics.pstdev(modes["pmi"])
+
     def same(acc):
         return {k: v for k, v in acc.items() if k != "spec_weight"}
 
@@ -129,3 +132,20 @@ def test_member_shares_are_in_units_of_the_reward_models_spread():
     assert [s for s, _ in wide_best[0]] == [s for s, _ in best[0]] and same(wide_best[1]) == same(best[1])
     # the grid's accuracies do move with the share: the test compares something that varies
     assert len({acc["all"] for acc in rows["pmi"]["weights"].values()}) > 1
+
+
+def test_a_score_cache_path_that_cannot_be_one_ends_the_run_before_any_scoring(tmp_path, monkeypatch):
+    """--score-cache is opened first: a folder, or a file that is not SQLite, ends the run with the
+    path in the message (no traceback), and so does a multi-process launch."""
+    import pytest
+
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database, just bytes" * 100)
+    for bad in (tmp_path, junk):
+        with pytest.raises(SystemExit, match=f"lm_weight: {bad}: cannot use it as a cache"):
+            lm_weight._open_score_cache(str(bad))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(SystemExit, match="works in one process"):
+        lm_weight._open_score_cache(str(tmp_path / "new.sqlite"))
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert lm_weight._open_score_cache(None) is None
